@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the patched kernel of variant $KERNEL into the cache.
+#
+#   kernel.sh build          source, patch series, config, then make
+#   kernel.sh apply [N]      apply only the first N patches (all by default)
+#   kernel.sh make [ARGS]    run the kernel's make in the build slot
+#   kernel.sh dir            print the build slot
+#
+# The source is extracted once into a git tree whose first commit is the
+# pristine Debian source. Applying the series builds a tree object from the
+# patches and checks it out over the previous one, so only files whose
+# content changed get a new mtime and kbuild recompiles only what they reach.
+. "$(dirname "$0")/lib.sh"
+kernel_variant_check
+
+SRC=$(kernel_src_dir)
+BUILD=$(kernel_build_dir)
+KMAKE=(make -C "$SRC" O="$BUILD" LLVM=1 -s)
+
+series_patches() {
+	find "$AUDITNS_TOP/patches" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' \
+		! -name '0000-*' | sort
+}
+
+extract_source() {
+	[ -f "$SRC/.git/auditns-base" ] && return 0
+	local version
+	version=$(dpkg-query -W -f='${Version}' "$KERNEL_PKG" 2>/dev/null) ||
+		die "$KERNEL_PKG is not installed (run scripts/deps.sh)"
+	[ "$version" = "$KERNEL_PKG_VERSION" ] ||
+		die "$KERNEL_PKG $version is installed; this project needs exactly $KERNEL_PKG_VERSION"
+	rm -rf "$SRC" "$SRC.tmp"
+	mkdir -p "$SRC.tmp"
+	tar -C "$SRC.tmp" --strip-components=1 -xJf "$KERNEL_TARBALL"
+	grep -qx "SUBLEVEL = ${KERNEL_VERSION##*.}" "$SRC.tmp/Makefile" ||
+		die "$KERNEL_TARBALL is not Linux $KERNEL_VERSION"
+	git -C "$SRC.tmp" init -q
+	git -C "$SRC.tmp" config gc.auto 0
+	git -C "$SRC.tmp" add -A -f .
+	git -C "$SRC.tmp" -c user.name=auditns -c user.email=auditns@localhost \
+		commit -q -m "$KERNEL_PKG $KERNEL_PKG_VERSION"
+	git -C "$SRC.tmp" tag base
+	touch "$SRC.tmp/.git/auditns-base"
+	mv "$SRC.tmp" "$SRC"
+}
+
+# apply_series N: make the source tree hold the pristine source plus the
+# first N patches of the series.
+apply_series() {
+	local count=$1 index="$SRC/.git/auditns-series-index" tree commit p
+	local -a patches
+	mapfile -t patches < <(series_patches | head -n "$count")
+	GIT_INDEX_FILE=$index git -C "$SRC" read-tree base
+	for p in "${patches[@]}"; do
+		GIT_INDEX_FILE=$index git -C "$SRC" apply --cached "$p" ||
+			die "$(basename "$p") does not apply on top of the patches before it"
+	done
+	tree=$(GIT_INDEX_FILE=$index git -C "$SRC" write-tree)
+	[ "$(git -C "$SRC" rev-parse 'HEAD^{tree}')" = "$tree" ] && return 0
+	commit=$(git -C "$SRC" -c user.name=auditns -c user.email=auditns@localhost \
+		commit-tree "$tree" -p base -m "auditns series: ${#patches[@]} patches")
+	git -C "$SRC" checkout -q --detach "$commit"
+	echo "source: $(basename "$SRC") + ${#patches[@]} patches"
+}
+
+configure() {
+	[ -f "$BUILD/.config" ] && [ -f "$BUILD/.auditns-config-ok" ] && return 0
+	local frag line sym
+	mkdir -p "$BUILD"
+	"${KMAKE[@]}" rustavailable >/dev/null ||
+		die "the Rust toolchain is not usable for this kernel ($(rustc --version))"
+	"${KMAKE[@]}" tinyconfig
+	mapfile -t frag < <(kernel_fragments)
+	(cd "$SRC" && scripts/kconfig/merge_config.sh -m -O "$BUILD" "$BUILD/.config" \
+		"${frag[@]}" >/dev/null)
+	"${KMAKE[@]}" olddefconfig
+	# A symbol whose dependencies are missing is dropped silently: say so.
+	while read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qxF "$line" "$BUILD/.config" ||
+			die "config: '$line' did not stick (missing dependency?)" ;;
+		"# CONFIG_"*" is not set") sym=${line#\# }
+			sym=${sym%% *}
+			! grep -q "^$sym=" "$BUILD/.config" ||
+				die "config: $sym should be off" ;;
+		esac
+	done < <(cat "${frag[@]}")
+	touch "$BUILD/.auditns-config-ok"
+}
+
+build() {
+	"${KMAKE[@]}" -j"$JOBS" all
+	echo "kernel: $BUILD/arch/x86/boot/bzImage"
+}
+
+mkdir -p "$AUDITNS_CACHE/kernel"
+# Two kernel builds at once would starve each other (and the cache).
+exec 9>"$AUDITNS_CACHE/kernel/.lock"
+flock 9
+
+case "${1:-build}" in
+build)
+	step "kernel source ($KERNEL_PKG_VERSION)" extract_source
+	step "kernel patch series" apply_series 9999
+	step "kernel config ($KERNEL)" configure
+	step "kernel build ($KERNEL, -j$JOBS)" build
+	;;
+apply)
+	extract_source
+	apply_series "${2:-9999}"
+	;;
+make)
+	shift
+	"${KMAKE[@]}" -j"$JOBS" "$@"
+	;;
+dir) echo "$BUILD" ;;
+*) die "usage: kernel.sh build|apply [N]|make [ARGS]|dir" ;;
+esac

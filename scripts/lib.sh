@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common definitions for the auditns build scripts; sourced, never run.
+
+set -euo pipefail
+
+AUDITNS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Everything expensive lives outside the checkout so that a fresh clone on
+# a warm machine reuses it.
+AUDITNS_CACHE=${AUDITNS_CACHE:-/var/cache/auditns}
+# The one kernel this project is built and tested against.
+KERNEL_PKG=linux-source-6.12
+KERNEL_PKG_VERSION=6.12.117-1~deb12u1
+KERNEL_VERSION=6.12.117
+KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
+# KERNEL selects a variant: "default" or "debug" (lockdep, KASAN, kmemleak).
+KERNEL=${KERNEL:-default}
+JOBS=${JOBS:-$(($(nproc) + 1))}
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+die() {
+	echo "auditns: error: $*" >&2
+	exit 1
+}
+
+# step NAME CMD...: run CMD under a header and report how long it took.
+step() {
+	local name=$1 start rc
+	shift
+	start=$(date +%s)
+	echo "==> $name"
+	rc=0
+	"$@" || rc=$?
+	echo "<== $name: $(($(date +%s) - start)) s$([ "$rc" = 0 ] || echo ", FAILED ($rc)")"
+	return "$rc"
+}
+
+sha_of() {
+	sha256sum "$@" | sha256sum | cut -c1-16
+}
+
+kernel_variant_check() {
+	case "$KERNEL" in
+	default | debug) ;;
+	*) die "KERNEL=$KERNEL: expected 'default' or 'debug'" ;;
+	esac
+}
+
+# The Kconfig fragments that make up a variant, in merge order.
+kernel_fragments() {
+	echo "$AUDITNS_TOP/scripts/kconfig/auditns.config"
+	[ "$KERNEL" = default ] || echo "$AUDITNS_TOP/scripts/kconfig/$KERNEL.config"
+}
+
+# The toolchain versions a kernel build depends on; a change means a new slot.
+toolchain_id() {
+	rustc --version
+	bindgen --version
+	clang --version | head -n1
+	ld.lld --version | head -n1
+}
+
+# Cache slot of the kernel build for $KERNEL. The patch series is not part of
+# the key: it is applied incrementally (see kernel.sh) so that editing a patch
+# rebuilds only what it touches.
+kernel_build_dir() {
+	local key
+	key=$({
+		echo "$KERNEL_PKG_VERSION $KERNEL"
+		toolchain_id
+		kernel_fragments | xargs cat
+	} | sha256sum | cut -c1-16)
+	echo "$AUDITNS_CACHE/kernel/$KERNEL-$key"
+}
+
+kernel_src_dir() {
+	echo "$AUDITNS_CACHE/src/linux-$KERNEL_PKG_VERSION"
+}
+
+# Per-slot outputs that are not kernel objects: module build, initramfs.
+out_dir() {
+	echo "$AUDITNS_CACHE/out/$(basename "$(kernel_build_dir)")"
+}
