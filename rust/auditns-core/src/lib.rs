@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel-free logic of auditns.
+//!
+//! Every module of this crate uses `core` only, so that the kernel module can
+//! include its files with `#[path = ...]` and the host can test them with
+//! `cargo test`. Nothing here allocates.
+
+#![no_std]
+
+pub mod contid;
+pub mod version;
