@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the in-guest tests; sourced. A test exits 0 to pass, 77 to
+# skip and anything else to fail, saying why on its last line.
+
+set -u
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+skip() {
+	echo "skipped: $*"
+	exit 77
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+# expect_match WHAT EXTENDED-REGEX TEXT
+expect_match() {
+	echo "$3" | grep -qE -- "$2" || fail "$1: '$3' does not match /$2/"
+}
+
+# expect_fail_with WHAT REGEX CMD...: CMD must fail and print REGEX.
+expect_fail_with() {
+	local what=$1 regex=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		fail "$what: '$*' succeeded: $out"
+	fi
+	expect_match "$what" "$regex" "$out"
+}
+
+# The container shape of the acceptance tests: ids 0-65535 of a new user
+# namespace mapped to host 100000-165535, own PID, mount and net namespaces.
+in_container() {
+	unshare --map-users=100000,0,65536 --map-groups=100000,0,65536 \
+		--setuid 0 --setgid 0 -p -n -m --fork --mount-proc "$@"
+}
+
+module_loaded() {
+	grep -q '^auditns ' /proc/modules
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local tries=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# Kernel-log lines that show a kernel bug; the host checks the console too.
+KERNEL_PROBLEM_PATTERN='BUG:|WARNING:|Oops|general protection|Kernel panic|KASAN|kmemleak: [0-9]+ new suspected|unreferenced object|Call Trace:'

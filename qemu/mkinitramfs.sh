@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the guest's initramfs for variant $KERNEL: busybox, util-linux's
+# namespace tools, Debian's audit userspace, the module, the project's sample
+# binaries and the in-guest test suite.
+. "$(dirname "$0")/../scripts/lib.sh"
+kernel_variant_check
+
+OUT=$(out_dir)
+MODULE=$OUT/module/rust/auditns/auditns.ko
+BIN_DIR=${CARGO_TARGET_DIR:-$AUDITNS_CACHE/cargo-target}/release
+GUEST=$AUDITNS_TOP/qemu/guest
+ROOT=$OUT/initramfs.root
+IMAGE=$OUT/initramfs.cpio.gz
+
+[ -f "$MODULE" ] || die "no module at $MODULE: run 'make module' first"
+
+# Host programs the guest runs, with the shared libraries they load.
+HOST_PROGRAMS=(
+	/bin/dash /bin/bash
+	/usr/sbin/auditctl /usr/sbin/auditd /usr/sbin/ausearch /usr/sbin/aureport
+	/usr/bin/unshare /usr/bin/nsenter /usr/bin/setpriv
+	/usr/bin/newuidmap /usr/bin/newgidmap
+)
+
+copy_with_libs() {
+	local program=$1 dest=$2 lib
+	install -D -m "$(stat -c %a "$program")" "$program" "$ROOT$dest"
+	for lib in $(ldd "$program" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
+		[ -e "$ROOT$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$ROOT$lib"
+	done
+}
+
+workspace_binaries() {
+	"$HOME/.cargo/bin/cargo" metadata --no-deps --format-version 1 \
+		--manifest-path "$AUDITNS_TOP/Cargo.toml" | python3 -c '
+import json, sys
+for package in json.load(sys.stdin)["packages"]:
+    for target in package["targets"]:
+        if "bin" in target["kind"]:
+            print(target["name"])'
+}
+
+build_root() {
+	local program applet bin
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,proc,sys,dev,tmp,run,root,home/user,var/log/audit,var/run,lib/modules,auditns/tests}
+	chmod 1777 "$ROOT/tmp"
+	install -m 0755 /usr/bin/busybox "$ROOT/bin/busybox"
+	for applet in $(/usr/bin/busybox --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$ROOT/bin/$applet"
+	done
+	# The real programs win over busybox's applets of the same name. /bin/sh
+	# is dash, as on Debian: busybox's sh would run its own applets (unshare,
+	# nsenter, setpriv) even where PATH names util-linux's.
+	for program in "${HOST_PROGRAMS[@]}"; do
+		rm -f "$ROOT$program"
+		copy_with_libs "$program" "$program"
+	done
+	ln -sf dash "$ROOT/bin/sh"
+	cp -a "$GUEST/etc/." "$ROOT/etc/"
+	install -m 0755 "$GUEST/init" "$ROOT/init"
+	install -m 0755 "$GUEST/run-tests" "$ROOT/usr/local/bin/run-tests"
+	install -D -m 0644 "$GUEST/testlib.sh" "$ROOT/usr/local/lib/auditns/testlib.sh"
+	cp -a "$GUEST/tests/." "$ROOT/auditns/tests/"
+	install -m 0644 "$MODULE" "$ROOT/lib/modules/auditns.ko"
+	# The workspace's binaries (samples, test helpers); 'make samples' built them.
+	for bin in $(workspace_binaries); do
+		[ -x "$BIN_DIR/$bin" ] || die "$BIN_DIR/$bin is not built: run 'make samples'"
+		copy_with_libs "$BIN_DIR/$bin" "/usr/local/bin/$bin"
+	done
+}
+
+pack() {
+	(cd "$ROOT" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$IMAGE.tmp"
+	mv "$IMAGE.tmp" "$IMAGE"
+	echo "initramfs: $IMAGE ($(du -h "$IMAGE" | cut -f1))"
+}
+
+build_image() {
+	build_root
+	pack
+}
+
+step "initramfs ($KERNEL)" build_image
