@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# auditns: per-user-namespace audit for Linux 6.12.
+#
+#   make            kernel, module, samples and the guest initramfs
+#   make run        build, then boot the demo in QEMU
+#   make test       build, then the host tests and the QEMU suites
+#   make check      rustfmt, clippy, checkpatch --strict, each patch builds
+#
+# KERNEL=debug selects the lockdep/KASAN/kmemleak kernel (its own cache slot).
+# Everything built lives in $(AUDITNS_CACHE) (/var/cache/auditns), outside
+# the checkout, so a fresh clone on a warm machine rebuilds only what changed.
+
+KERNEL ?= default
+AUDITNS_CACHE ?= /var/cache/auditns
+CARGO_TARGET_DIR ?= $(AUDITNS_CACHE)/cargo-target
+export KERNEL AUDITNS_CACHE CARGO_TARGET_DIR
+
+CARGO := $(HOME)/.cargo/bin/cargo
+
+.PHONY: all deps kernel module samples initramfs run test host-test \
+	guest-test check clean distclean
+
+all: initramfs
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+	@scripts/kernel.sh build
+
+module: kernel
+	@scripts/module.sh
+
+samples: deps
+	@scripts/step.sh "samples" $(CARGO) build --release --bins --quiet
+
+initramfs: module samples
+	@qemu/mkinitramfs.sh
+
+run: all
+	@qemu/vm run
+
+test: all
+	@scripts/test.sh
+
+host-test: deps
+	@scripts/test.sh host
+
+guest-test: all
+	@scripts/test.sh guest
+
+check: deps
+	@scripts/check.sh
+
+# Only the outputs of this checkout's variant; the kernel slots stay.
+clean:
+	rm -rf "$$(KERNEL=$(KERNEL) scripts/kernel.sh dir | sed 's|/kernel/|/out/|')"
+
+distclean:
+	rm -rf "$(AUDITNS_CACHE)"

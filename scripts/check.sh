@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Static checks: rustfmt, clippy (host crates and the module with CLIPPY=1,
+# warnings are errors), checkpatch.pl --strict on every patch, and a kernel
+# build after each patch of the series.
+. "$(dirname "$0")/lib.sh"
+kernel_variant_check
+
+SRC=$(kernel_src_dir)
+CARGO=$HOME/.cargo/bin/cargo
+cd "$AUDITNS_TOP"
+
+rustfmt_all() {
+	"$CARGO" fmt --all --check
+	# The module is formatted as the kernel's own Rust code is.
+	rustfmt --check --edition 2021 --config-path "$SRC/.rustfmt.toml" rust/auditns/*.rs
+}
+
+clippy_host() {
+	"$CARGO" clippy --workspace --all-targets --quiet -- -D warnings
+}
+
+clippy_module() {
+	MODULE_TREE=module-clippy scripts/module.sh CLIPPY=1 KRUSTFLAGS=-Dwarnings
+}
+
+checkpatch() {
+	local p rc=0
+	for p in patches/[0-9]*.patch; do
+		case "$p" in patches/0000-*) continue ;; esac
+		(cd "$SRC" && scripts/checkpatch.pl --strict --quiet --no-tree \
+			--ignore FILE_PATH_CHANGES "$AUDITNS_TOP/$p") || {
+			echo "checkpatch: $p"
+			rc=1
+		}
+	done
+	return "$rc"
+}
+
+# Build the kernel after each patch; ends with the whole series applied.
+each_patch_builds() {
+	local n count
+	count=$(find patches -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | wc -l)
+	for n in $(seq 1 "$count"); do
+		scripts/kernel.sh apply "$n"
+		scripts/kernel.sh make all || die "the kernel does not build with patches 1..$n"
+		echo "patches 1..$n: build ok"
+	done
+}
+
+failed=0
+step "rustfmt" rustfmt_all || failed=1
+step "clippy (host crates)" clippy_host || failed=1
+step "checkpatch --strict" checkpatch || failed=1
+step "each patch builds" each_patch_builds || failed=1
+step "clippy (module, CLIPPY=1)" clippy_module || failed=1
+[ "$failed" = 0 ] || die "make check failed"
+echo "make check: all checks passed"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The whole suite: host tests (cargo test), then the guest suites, each in
+# its own boot. Ends with one line of totals; fails if anything failed.
+#
+#   test.sh [host|guest]    only that half
+. "$(dirname "$0")/lib.sh"
+
+what=${1:-all}
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+start=$(date +%s)
+passed=0 failed=0 skipped=0 broken=0
+
+# count LOG: add the totals a runner printed in LOG.
+count() {
+	local p f s
+	read -r p f s < <(awk '
+		/^test result: / { for (i = 1; i <= NF; i++) {
+			if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+		/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3; s += ($5 == "" ? 0 : $5) }
+		END { print p + 0, f + 0, s + 0 }' "$1")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+host_tests() {
+	"$HOME/.cargo/bin/cargo" test --workspace 2>&1 | tee "$logs/host"
+	return "${PIPESTATUS[0]}"
+}
+
+# guest_suite SUITE [VM-OPTIONS...]
+guest_suite() {
+	local suite=$1
+	shift
+	"$AUDITNS_TOP/qemu/vm" exec "$@" "$AUDITNS_TOP/qemu/guest/run-tests" "$suite" 2>&1 |
+		tee "$logs/guest-$suite"
+	return "${PIPESTATUS[0]}"
+}
+
+run() {
+	local name=$1
+	shift
+	step "$name" "$@" || broken=$((broken + 1))
+}
+
+if [ "$what" != guest ]; then
+	run "host tests (cargo test)" host_tests
+	count "$logs/host"
+fi
+if [ "$what" != host ]; then
+	run "guest suite: default (module loaded, KERNEL=$KERNEL)" guest_suite default
+	count "$logs/guest-default"
+	run "guest suite: no-module (patched kernel, module not loaded)" \
+		guest_suite no-module --no-module
+	count "$logs/guest-no-module"
+fi
+
+echo "==> test time: $(($(date +%s) - start)) s"
+# A run that crashed or hung counts as a failure even if it printed no FAIL.
+[ "$broken" = 0 ] || [ "$failed" != 0 ] || failed=$broken
+if [ "$skipped" = 0 ]; then
+	echo "total: $passed passed, $failed failed"
+else
+	echo "total: $passed passed, $failed failed, $skipped skipped"
+fi
+[ "$broken" = 0 ] && [ "$failed" = 0 ]
