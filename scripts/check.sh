@@ -24,6 +24,8 @@ clippy_module() {
 	MODULE_TREE=module-clippy scripts/module.sh CLIPPY=1 KRUSTFLAGS=-Dwarnings
 }
 
+# FILE_PATH_CHANGES asks whether MAINTAINERS needs updating for a new file;
+# the series updates it where a new file is not covered already (rust/ is).
 checkpatch() {
 	local p rc=0
 	for p in patches/[0-9]*.patch; do
@@ -37,13 +39,14 @@ checkpatch() {
 	return "$rc"
 }
 
-# Build the kernel after each patch; ends with the whole series applied.
+# Build the kernel after each patch, in the "check" slot (its own worktree,
+# ccache), so that the slots tests use are not disturbed.
 each_patch_builds() {
 	local n count
 	count=$(find patches -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | wc -l)
 	for n in $(seq 1 "$count"); do
-		scripts/kernel.sh apply "$n"
-		scripts/kernel.sh make all || die "the kernel does not build with patches 1..$n"
+		KERNEL=check scripts/kernel.sh build "$n" ||
+			die "the kernel does not build with patches 1..$n"
 		echo "patches 1..$n: build ok"
 	done
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the patched kernel of variant $KERNEL into the cache.
 #
-#   kernel.sh build          source, patch series, config, then make
+#   kernel.sh build [N]      source, patch series (the first N patches), config, make
 #   kernel.sh apply [N]      apply only the first N patches (all by default)
 #   kernel.sh make [ARGS]    run the kernel's make in the build slot
 #   kernel.sh dir            print the build slot
@@ -15,40 +15,58 @@
 kernel_variant_check
 
 SRC=$(kernel_src_dir)
+PATCHED_SRC=$(KERNEL=default kernel_src_dir)
 BUILD=$(kernel_build_dir)
 KMAKE=(make -C "$SRC" O="$BUILD" LLVM=1 -s)
+# Building each patch of the series goes back and forth over the same
+# sources: let ccache remember the C objects.
+if [ "$KERNEL" = check ]; then
+	export CCACHE_DIR=$AUDITNS_CACHE/ccache CCACHE_MAXSIZE=5G
+	KMAKE+=(CC="ccache clang")
+fi
 
 series_patches() {
 	find "$AUDITNS_TOP/patches" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' \
 		! -name '0000-*' | sort
 }
 
-extract_source() {
-	[ -f "$SRC/.git/auditns-base" ] && return 0
-	local version
+# The pristine source, once, as a git tree tagged "base".
+extract_pristine() {
+	local src=$PATCHED_SRC version
+	[ -f "$src/.git/auditns-base" ] && return 0
 	version=$(dpkg-query -W -f='${Version}' "$KERNEL_PKG" 2>/dev/null) ||
 		die "$KERNEL_PKG is not installed (run scripts/deps.sh)"
 	[ "$version" = "$KERNEL_PKG_VERSION" ] ||
 		die "$KERNEL_PKG $version is installed; this project needs exactly $KERNEL_PKG_VERSION"
-	rm -rf "$SRC" "$SRC.tmp"
-	mkdir -p "$SRC.tmp"
-	tar -C "$SRC.tmp" --strip-components=1 -xJf "$KERNEL_TARBALL"
-	grep -qx "SUBLEVEL = ${KERNEL_VERSION##*.}" "$SRC.tmp/Makefile" ||
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -C "$src.tmp" --strip-components=1 -xJf "$KERNEL_TARBALL"
+	grep -qx "SUBLEVEL = ${KERNEL_VERSION##*.}" "$src.tmp/Makefile" ||
 		die "$KERNEL_TARBALL is not Linux $KERNEL_VERSION"
-	git -C "$SRC.tmp" init -q
-	git -C "$SRC.tmp" config gc.auto 0
-	git -C "$SRC.tmp" add -A -f .
-	git -C "$SRC.tmp" -c user.name=auditns -c user.email=auditns@localhost \
+	git -C "$src.tmp" init -q
+	git -C "$src.tmp" config gc.auto 0
+	# Debian's .gitignore ignores every top-level entry.
+	git -C "$src.tmp" add -A -f .
+	git -C "$src.tmp" -c user.name=auditns -c user.email=auditns@localhost \
 		commit -q -m "$KERNEL_PKG $KERNEL_PKG_VERSION"
-	git -C "$SRC.tmp" tag base
-	touch "$SRC.tmp/.git/auditns-base"
-	mv "$SRC.tmp" "$SRC"
+	git -C "$src.tmp" tag base
+	touch "$src.tmp/.git/auditns-base"
+	mv "$src.tmp" "$src"
+}
+
+extract_source() {
+	extract_pristine
+	if [ "$SRC" != "$PATCHED_SRC" ] && [ ! -d "$SRC" ]; then
+		git -C "$PATCHED_SRC" worktree add -q --detach "$SRC" base
+	fi
 }
 
 # apply_series N: make the source tree hold the pristine source plus the
 # first N patches of the series.
 apply_series() {
-	local count=$1 index="$SRC/.git/auditns-series-index" tree commit p
+	local count=$1 index tree commit p
+	[ "$KERNEL" != upstream ] || return 0
+	index=$(git -C "$SRC" rev-parse --absolute-git-dir)/auditns-series-index
 	local -a patches
 	mapfile -t patches < <(series_patches | head -n "$count")
 	GIT_INDEX_FILE=$index git -C "$SRC" read-tree base
@@ -102,7 +120,7 @@ flock 9
 case "${1:-build}" in
 build)
 	step "kernel source ($KERNEL_PKG_VERSION)" extract_source
-	step "kernel patch series" apply_series 9999
+	step "kernel patch series" apply_series "${2:-9999}"
 	step "kernel config ($KERNEL)" configure
 	step "kernel build ($KERNEL, -j$JOBS)" build
 	;;

@@ -12,7 +12,9 @@ KERNEL_PKG=linux-source-6.12
 KERNEL_PKG_VERSION=6.12.117-1~deb12u1
 KERNEL_VERSION=6.12.117
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
-# KERNEL selects a variant: "default" or "debug" (lockdep, KASAN, kmemleak).
+# KERNEL selects a variant: "default", "debug" (lockdep, KASAN, kmemleak),
+# "upstream" (the default config without the patch series, for benchmarks)
+# or "check" (the default config, for building each patch of the series).
 KERNEL=${KERNEL:-default}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
@@ -41,15 +43,15 @@ sha_of() {
 
 kernel_variant_check() {
 	case "$KERNEL" in
-	default | debug) ;;
-	*) die "KERNEL=$KERNEL: expected 'default' or 'debug'" ;;
+	default | debug | upstream | check) ;;
+	*) die "KERNEL=$KERNEL: expected 'default', 'debug', 'upstream' or 'check'" ;;
 	esac
 }
 
 # The Kconfig fragments that make up a variant, in merge order.
 kernel_fragments() {
 	echo "$AUDITNS_TOP/scripts/kconfig/auditns.config"
-	[ "$KERNEL" = default ] || echo "$AUDITNS_TOP/scripts/kconfig/$KERNEL.config"
+	[ "$KERNEL" != debug ] || echo "$AUDITNS_TOP/scripts/kconfig/debug.config"
 }
 
 # The toolchain versions a kernel build depends on; a change means a new slot.
@@ -73,8 +75,15 @@ kernel_build_dir() {
 	echo "$AUDITNS_CACHE/kernel/$KERNEL-$key"
 }
 
+# The patched source tree, shared by "default" and "debug". "upstream" and
+# "check" have git worktrees of their own, so that building them never
+# touches the files of the patched tree (and never rebuilds its slots).
 kernel_src_dir() {
-	echo "$AUDITNS_CACHE/src/linux-$KERNEL_PKG_VERSION"
+	local src="$AUDITNS_CACHE/src/linux-$KERNEL_PKG_VERSION"
+	case "$KERNEL" in
+	upstream | check) src+="-$KERNEL" ;;
+	esac
+	echo "$src"
 }
 
 # Per-slot outputs that are not kernel objects: module build, initramfs.
