@@ -9,4 +9,5 @@
 #![no_std]
 
 pub mod contid;
+pub mod text;
 pub mod version;
