@@ -19,6 +19,10 @@ use std::io;
 use std::mem::size_of;
 use std::process::ExitCode;
 
+#[path = "../../errno_name.rs"]
+mod errno_name;
+use errno_name::errno_name;
+
 const NETLINK_AUDIT: libc::c_int = 9;
 const AUDIT_GET: u16 = 1000;
 const AUDIT_USER_MSG: u16 = 1107;
@@ -135,29 +139,6 @@ impl Drop for AuditSocket {
         // SAFETY: the descriptor is owned by this value.
         unsafe { libc::close(self.0) };
     }
-}
-
-fn errno_name(errno: i32) -> String {
-    let name = match errno {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::ESRCH => "ESRCH",
-        libc::ENOMEM => "ENOMEM",
-        libc::EACCES => "EACCES",
-        libc::EBUSY => "EBUSY",
-        libc::EEXIST => "EEXIST",
-        libc::EXDEV => "EXDEV",
-        libc::EINVAL => "EINVAL",
-        libc::ENOSPC => "ENOSPC",
-        libc::ERANGE => "ERANGE",
-        libc::ENOTUNIQ => "ENOTUNIQ",
-        libc::ENOPROTOOPT => "ENOPROTOOPT",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::ECONNREFUSED => "ECONNREFUSED",
-        libc::E2BIG => "E2BIG",
-        _ => return format!("errno {errno}"),
-    };
-    name.to_string()
 }
 
 fn status_text(payload: &[u8]) -> String {

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `auditns-helper`: small probes for the guest tests.
+//!
+//! ```text
+//! auditns-helper write PATH TEXT            one write(2); prints "ok" or the errno name
+//! auditns-helper write-at PATH OFFSET TEXT  one pwrite(2) at OFFSET, likewise
+//! auditns-helper threads SECONDS            a second thread; prints "ready", then sleeps
+//! auditns-helper thread-contid              prints "process=ID thread=ID" as a new
+//!                                           thread reads them from /proc
+//! auditns-helper bench-syscalls N FILE      times N getpid(2) and N openat(2)+close(2)
+//!                                           of FILE; prints "getpid_ns=.. openat_ns=.."
+//! ```
+//!
+//! TEXT is written as given, with `\n` turned into a newline. Exit status:
+//! 0 on success, 1 when the kernel refused (errno printed), 2 on misuse.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[path = "../../errno_name.rs"]
+mod errno_name;
+use errno_name::errno_name;
+
+fn unescape(text: &str) -> Vec<u8> {
+    text.replace("\\n", "\n").into_bytes()
+}
+
+fn report(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => {
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(err) => match err.raw_os_error() {
+            Some(errno) => {
+                println!("{}", errno_name(errno));
+                ExitCode::from(1)
+            }
+            None => {
+                eprintln!("auditns-helper: {err}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn write_once(path: &str, offset: Option<u64>, text: &str) -> std::io::Result<()> {
+    let file = OpenOptions::new().write(true).open(path)?;
+    let bytes = unescape(text);
+    let written = match offset {
+        Some(offset) => file.write_at(&bytes, offset)?,
+        None => (&file).write(&bytes)?,
+    };
+    if written != bytes.len() {
+        return Err(std::io::Error::other(format!(
+            "short write: {written} of {}",
+            bytes.len()
+        )));
+    }
+    Ok(())
+}
+
+fn read_contid(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|err| format!("({err})"))
+}
+
+/// Nanoseconds per call of `f`, over `iterations` calls.
+fn time_per_call(iterations: u32, mut f: impl FnMut()) -> f64 {
+    let start = std::time::Instant::now();
+    for _ in 0..iterations {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(iterations)
+}
+
+fn bench_syscalls(iterations: u32, file: &str) -> ExitCode {
+    let Ok(path) = std::ffi::CString::new(file) else {
+        return ExitCode::from(2);
+    };
+    let getpid = time_per_call(iterations, || {
+        // SAFETY: getpid has no arguments; the raw call skips any caching.
+        unsafe { libc::syscall(libc::SYS_getpid) };
+    });
+    let openat = time_per_call(iterations, || {
+        // SAFETY: `path` is a valid C string; the descriptor is closed at once.
+        unsafe {
+            let fd = libc::openat(libc::AT_FDCWD, path.as_ptr(), libc::O_RDONLY);
+            if fd >= 0 {
+                libc::close(fd);
+            }
+        }
+    });
+    println!("getpid_ns={getpid:.1} openat_ns={openat:.1}");
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["write", path, text] => report(write_once(path, None, text)),
+        ["write-at", path, offset, text] => match offset.parse() {
+            Ok(offset) => report(write_once(path, Some(offset), text)),
+            Err(_) => ExitCode::from(2),
+        },
+        ["threads", seconds] => {
+            let Ok(seconds) = seconds.parse() else {
+                return ExitCode::from(2);
+            };
+            let worker =
+                std::thread::spawn(move || std::thread::sleep(Duration::from_secs(seconds)));
+            println!("ready");
+            let _ = std::io::stdout().flush();
+            let _ = worker.join();
+            ExitCode::SUCCESS
+        }
+        ["bench-syscalls", iterations, file] => match iterations.parse() {
+            Ok(iterations) => bench_syscalls(iterations, file),
+            Err(_) => ExitCode::from(2),
+        },
+        ["thread-contid"] => {
+            let process = read_contid("/proc/self/audit_containerid");
+            let thread = std::thread::spawn(|| read_contid("/proc/thread-self/audit_containerid"))
+                .join()
+                .unwrap_or_default();
+            println!("process={process} thread={thread}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("usage: see the comment at the top of auditns-helper's main.rs");
+            ExitCode::from(2)
+        }
+    }
+}
