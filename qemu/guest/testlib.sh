@@ -58,3 +58,21 @@ wait_for() {
 
 # Kernel-log lines that show a kernel bug; the host checks the console too.
 KERNEL_PROBLEM_PATTERN='BUG:|WARNING:|Oops|general protection|Kernel panic|KASAN|kmemleak: [0-9]+ new suspected|unreferenced object|Call Trace:'
+
+# The audit container ID of a task that has none.
+CONTID_UNSET=18446744073709551615
+
+contid_of() {
+	cat "/proc/$1/audit_containerid"
+}
+
+# as_user CMD...: run CMD as the unprivileged user (uid 1000).
+as_user() {
+	setpriv --reuid=1000 --regid=1000 --clear-groups "$@"
+}
+
+# as_userns_root CMD...: run CMD as root of a new user namespace (host uid
+# 100000), in the container shape of in_container.
+as_userns_root() {
+	in_container "$@"
+}
