@@ -109,6 +109,12 @@ static HOOKS: bindings::audit_ext_ops = bindings::audit_ext_ops {
     task_alloc: Some(task_alloc_hook),
     task_free: Some(task_free_hook),
     log_exit_aux: Some(log_exit_aux_hook),
+    // Per-user-namespace audit (rulespaces, delivery, the netlink protocol)
+    // will take these; without them the host's path is unchanged and
+    // containers keep getting ECONNREFUSED.
+    syscall_exit: None,
+    log_end: None,
+    netlink_msg: None,
 };
 
 struct AuditNs {
