@@ -9,5 +9,6 @@
 #![no_std]
 
 pub mod contid;
+pub mod rule;
 pub mod text;
 pub mod version;

@@ -1,0 +1,724 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Audit rules: the `struct audit_rule_data` wire format and matching.
+//!
+//! A rule arrives from `auditctl` as `struct audit_rule_data` (see
+//! `include/uapi/linux/audit.h`): flags (the filter list), action, the
+//! number of fields, a syscall bit mask, then per field its id, value and
+//! operator, then `buflen` bytes that hold the string and 64-bit values
+//! in field order. [`RuleView::parse`] validates a buffer as strictly as
+//! upstream's `audit_data_to_entry()` and gives a view of it;
+//! [`RuleView::matches`] decides a rule against an event's field values,
+//! which the caller supplies in the view of the namespace that owns the
+//! rule. [`RuleBuilder`] writes the same format, for tests and tools.
+//!
+//! `AUDIT_CONTID` (27) follows the 2017-2021 container-ID series: the
+//! field's value is the length 8, and the 64-bit ID follows in `buf`, in
+//! the host's byte order.
+
+use core::ops::Range;
+
+/// Errno values of a refused rule.
+pub mod errno {
+    /// A malformed buffer or a field that upstream would refuse too.
+    pub const EINVAL: i32 = 22;
+    /// A field or filter list this implementation does not support.
+    pub const EOPNOTSUPP: i32 = 95;
+}
+
+/// `AUDIT_BITMASK_SIZE`: 32-bit words of the syscall mask.
+pub const BITMASK_WORDS: usize = 64;
+/// `AUDIT_MAX_FIELDS`.
+pub const MAX_FIELDS: usize = 64;
+/// `AUDIT_MAX_KEY_LEN`.
+pub const MAX_KEY_LEN: usize = 256;
+/// Size of `struct audit_rule_data` without `buf`.
+pub const HEADER_LEN: usize = 4 * (3 + BITMASK_WORDS + 3 * MAX_FIELDS + 1);
+
+/// Filter lists (`AUDIT_FILTER_*`), the low bits of `flags`.
+pub mod list {
+    /// `AUDIT_FILTER_USER`: messages from user space.
+    pub const USER: u32 = 0;
+    /// `AUDIT_FILTER_TASK`: task creation.
+    pub const TASK: u32 = 1;
+    /// `AUDIT_FILTER_EXIT`: syscall exit.
+    pub const EXIT: u32 = 4;
+    /// `AUDIT_FILTER_EXCLUDE`: record types to drop.
+    pub const EXCLUDE: u32 = 5;
+    /// `AUDIT_FILTER_FS`.
+    pub const FS: u32 = 6;
+    /// `AUDIT_FILTER_URING_EXIT`.
+    pub const URING_EXIT: u32 = 7;
+}
+
+/// `AUDIT_FILTER_PREPEND`: insert at the head of the list.
+pub const FLAG_PREPEND: u32 = 0x10;
+
+/// Rule actions.
+pub mod action {
+    /// `AUDIT_NEVER`.
+    pub const NEVER: u32 = 0;
+    /// `AUDIT_ALWAYS`.
+    pub const ALWAYS: u32 = 2;
+}
+
+/// Field ids (`AUDIT_*` in `include/uapi/linux/audit.h`).
+pub mod field {
+    #![allow(missing_docs)]
+    pub const PID: u32 = 0;
+    pub const UID: u32 = 1;
+    pub const EUID: u32 = 2;
+    pub const SUID: u32 = 3;
+    pub const FSUID: u32 = 4;
+    pub const GID: u32 = 5;
+    pub const EGID: u32 = 6;
+    pub const SGID: u32 = 7;
+    pub const FSGID: u32 = 8;
+    pub const LOGINUID: u32 = 9;
+    pub const PERS: u32 = 10;
+    pub const ARCH: u32 = 11;
+    pub const MSGTYPE: u32 = 12;
+    pub const PPID: u32 = 18;
+    pub const LOGINUID_SET: u32 = 24;
+    pub const SESSIONID: u32 = 25;
+    /// The audit container ID, a 64-bit value in `buf`.
+    pub const CONTID: u32 = 27;
+    pub const EXIT: u32 = 103;
+    pub const SUCCESS: u32 = 104;
+    pub const ARG0: u32 = 200;
+    pub const ARG3: u32 = 203;
+    pub const FILTERKEY: u32 = 210;
+}
+
+/// Comparison operators (`AUDIT_OPERATORS` bits of `fieldflags`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `&`: some bit of the value is set.
+    BitMask,
+    /// `&=`: every bit of the value is set.
+    BitTest,
+    /// `<`.
+    LessThan,
+    /// `>`.
+    GreaterThan,
+    /// `!=`.
+    NotEqual,
+    /// `=`.
+    Equal,
+    /// `<=`.
+    LessThanOrEqual,
+    /// `>=`.
+    GreaterThanOrEqual,
+}
+
+impl Op {
+    /// Decodes `fieldflags`; anything but exactly one operator is invalid.
+    pub fn from_wire(flags: u32) -> Option<Self> {
+        Some(match flags {
+            0x0800_0000 => Op::BitMask,
+            0x4800_0000 => Op::BitTest,
+            0x1000_0000 => Op::LessThan,
+            0x2000_0000 => Op::GreaterThan,
+            0x3000_0000 => Op::NotEqual,
+            0x4000_0000 => Op::Equal,
+            0x5000_0000 => Op::LessThanOrEqual,
+            0x6000_0000 => Op::GreaterThanOrEqual,
+            _ => return None,
+        })
+    }
+
+    /// The `fieldflags` of this operator.
+    pub fn to_wire(self) -> u32 {
+        match self {
+            Op::BitMask => 0x0800_0000,
+            Op::BitTest => 0x4800_0000,
+            Op::LessThan => 0x1000_0000,
+            Op::GreaterThan => 0x2000_0000,
+            Op::NotEqual => 0x3000_0000,
+            Op::Equal => 0x4000_0000,
+            Op::LessThanOrEqual => 0x5000_0000,
+            Op::GreaterThanOrEqual => 0x6000_0000,
+        }
+    }
+
+    /// `left op right`, as upstream's `audit_comparator()`.
+    pub fn compare(self, left: u64, right: u64) -> bool {
+        match self {
+            Op::BitMask => left & right != 0,
+            Op::BitTest => left & right == right,
+            Op::LessThan => left < right,
+            Op::GreaterThan => left > right,
+            Op::NotEqual => left != right,
+            Op::Equal => left == right,
+            Op::LessThanOrEqual => left <= right,
+            Op::GreaterThanOrEqual => left >= right,
+        }
+    }
+
+    /// Whether the operator only tells equal from unequal.
+    pub fn is_equality(self) -> bool {
+        matches!(self, Op::Equal | Op::NotEqual)
+    }
+}
+
+/// One field of a rule, as validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The field id (`field::*`).
+    pub id: u32,
+    /// The operator.
+    pub op: Op,
+    /// The value; a 32-bit wire value is widened, `CONTID` is 64 bits.
+    pub value: u64,
+}
+
+/// A validated rule, borrowing the buffer it was parsed from.
+#[derive(Debug)]
+pub struct RuleView<'a> {
+    /// The filter list (`list::*`).
+    pub list: u32,
+    /// `action::NEVER` or `action::ALWAYS`.
+    pub action: u32,
+    /// Whether the rule goes to the head of its list.
+    pub prepend: bool,
+    mask: [u32; BITMASK_WORDS],
+    fields: [Option<Field>; MAX_FIELDS],
+    field_count: usize,
+    buf: &'a [u8],
+    key: Option<Range<usize>>,
+}
+
+/// The values of an event, as the owner of the rule sees them.
+pub trait EventFields {
+    /// The value of field `id`, or `None` if the event has none, in which
+    /// case a rule that tests it does not match.
+    fn value(&self, id: u32) -> Option<u64>;
+}
+
+fn word_at(data: &[u8], index: usize) -> u32 {
+    let at = 4 * index;
+    u32::from_ne_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]])
+}
+
+/// Whether `id` is a field of task credentials or ids, valid on every list.
+fn is_task_field(id: u32) -> bool {
+    matches!(
+        id,
+        field::PID
+            | field::UID
+            | field::EUID
+            | field::SUID
+            | field::FSUID
+            | field::GID
+            | field::EGID
+            | field::SGID
+            | field::FSGID
+            | field::LOGINUID
+            | field::PERS
+            | field::PPID
+            | field::LOGINUID_SET
+            | field::SESSIONID
+            | field::CONTID
+    )
+}
+
+impl<'a> RuleView<'a> {
+    /// Validates `data`, a whole `struct audit_rule_data` with its buffer.
+    ///
+    /// Returns `errno::EINVAL` for anything upstream refuses (short or
+    /// inconsistent buffers, unknown operators, a field on a list where it
+    /// means nothing, a bad value, an over-long or second key) and
+    /// `errno::EOPNOTSUPP` for fields and lists this implementation
+    /// leaves to the host (file watches, LSM labels, comparisons).
+    pub fn parse(data: &'a [u8]) -> Result<Self, i32> {
+        use errno::{EINVAL, EOPNOTSUPP};
+
+        if data.len() < HEADER_LEN {
+            return Err(EINVAL);
+        }
+        let flags = word_at(data, 0);
+        let action = word_at(data, 1);
+        let field_count = word_at(data, 2) as usize;
+        let buflen = word_at(data, 3 + BITMASK_WORDS + 3 * MAX_FIELDS) as usize;
+        let buf = &data[HEADER_LEN..];
+        if field_count > MAX_FIELDS || buflen != buf.len() {
+            return Err(EINVAL);
+        }
+        let list = flags & !FLAG_PREPEND;
+        match list {
+            list::USER | list::EXIT | list::EXCLUDE => {}
+            list::TASK | list::FS | list::URING_EXIT => return Err(EOPNOTSUPP),
+            _ => return Err(EINVAL),
+        }
+        if action != action::NEVER && action != action::ALWAYS {
+            return Err(EINVAL);
+        }
+        let mut mask = [0u32; BITMASK_WORDS];
+        for (word, slot) in mask.iter_mut().enumerate() {
+            *slot = word_at(data, 3 + word);
+        }
+
+        let mut rule = RuleView {
+            list,
+            action,
+            prepend: flags & FLAG_PREPEND != 0,
+            mask,
+            fields: [None; MAX_FIELDS],
+            field_count,
+            buf,
+            key: None,
+        };
+        let mut consumed = 0usize;
+        for i in 0..field_count {
+            let id = word_at(data, 3 + BITMASK_WORDS + i);
+            let wire_value = word_at(data, 3 + BITMASK_WORDS + MAX_FIELDS + i);
+            let op = Op::from_wire(word_at(data, 3 + BITMASK_WORDS + 2 * MAX_FIELDS + i))
+                .ok_or(EINVAL)?;
+            let mut take = |len: usize| -> Result<Range<usize>, i32> {
+                let end = consumed.checked_add(len).ok_or(EINVAL)?;
+                if end > buf.len() {
+                    return Err(EINVAL);
+                }
+                let range = consumed..end;
+                consumed = end;
+                Ok(range)
+            };
+            let value = match id {
+                field::FILTERKEY => {
+                    let len = wire_value as usize;
+                    if rule.key.is_some() || len > MAX_KEY_LEN || op != Op::Equal {
+                        return Err(EINVAL);
+                    }
+                    rule.key = Some(take(len)?);
+                    u64::from(wire_value)
+                }
+                field::CONTID => {
+                    if wire_value != 8 {
+                        return Err(EINVAL);
+                    }
+                    let range = take(8)?;
+                    let mut bytes = [0u8; 8];
+                    bytes.copy_from_slice(&buf[range]);
+                    u64::from_ne_bytes(bytes)
+                }
+                field::ARCH => {
+                    if !op.is_equality() {
+                        return Err(EINVAL);
+                    }
+                    u64::from(wire_value)
+                }
+                field::LOGINUID_SET => {
+                    if !op.is_equality() || wire_value > 1 {
+                        return Err(EINVAL);
+                    }
+                    u64::from(wire_value)
+                }
+                field::MSGTYPE => {
+                    if list != list::EXCLUDE && list != list::USER {
+                        return Err(EINVAL);
+                    }
+                    u64::from(wire_value)
+                }
+                field::EXIT | field::SUCCESS | field::ARG0..=field::ARG3 => {
+                    if list != list::EXIT {
+                        return Err(EINVAL);
+                    }
+                    if id == field::SUCCESS && wire_value > 1 {
+                        return Err(EINVAL);
+                    }
+                    // The exit value is a signed long: widen by sign.
+                    if id == field::EXIT {
+                        wire_value as i32 as i64 as u64
+                    } else {
+                        u64::from(wire_value)
+                    }
+                }
+                id if is_task_field(id) => u64::from(wire_value),
+                // Known upstream, left to the host here.
+                13..=17 | 19..=23 | 26 | 100..=102 | 105..=113 => return Err(EOPNOTSUPP),
+                _ => return Err(EINVAL),
+            };
+            rule.fields[i] = Some(Field { id, op, value });
+        }
+        // Every byte of the buffer belongs to some field.
+        if consumed != buf.len() {
+            return Err(EINVAL);
+        }
+        Ok(rule)
+    }
+
+    /// The rule's fields, in order.
+    pub fn fields(&self) -> impl Iterator<Item = Field> + '_ {
+        self.fields[..self.field_count].iter().flatten().copied()
+    }
+
+    /// The rule's key (`-k`), if it has one.
+    pub fn key(&self) -> Option<&'a [u8]> {
+        self.key.clone().map(|range| &self.buf[range])
+    }
+
+    /// Whether the rule covers syscall `nr`.
+    pub fn has_syscall(&self, nr: u32) -> bool {
+        let word = (nr / 32) as usize;
+        word < BITMASK_WORDS && self.mask[word] & (1 << (nr % 32)) != 0
+    }
+
+    /// Whether the rule covers every syscall (`-S all`, or no `-S`).
+    pub fn all_syscalls(&self) -> bool {
+        self.mask.iter().all(|&word| word == u32::MAX)
+    }
+
+    /// The syscall mask, for an index by syscall number.
+    pub fn syscall_mask(&self) -> &[u32; BITMASK_WORDS] {
+        &self.mask
+    }
+
+    /// Whether every field of the rule holds for `event`. Syscall and list
+    /// selection are the caller's: it indexes rules by both.
+    pub fn matches(&self, event: &impl EventFields) -> bool {
+        self.fields().all(|field| {
+            if field.id == field::FILTERKEY {
+                return true;
+            }
+            event
+                .value(field.id)
+                .is_some_and(|value| field.op.compare(value, field.value))
+        })
+    }
+}
+
+/// Writes `struct audit_rule_data` as `auditctl` does.
+pub struct RuleBuilder {
+    flags: u32,
+    action: u32,
+    mask: [u32; BITMASK_WORDS],
+    fields: [(u32, u32, u32); MAX_FIELDS],
+    field_count: usize,
+    buf: [u8; 1024],
+    buflen: usize,
+}
+
+impl RuleBuilder {
+    /// An empty rule for `list` with `action`, covering no syscall.
+    pub fn new(list: u32, action: u32) -> Self {
+        RuleBuilder {
+            flags: list,
+            action,
+            mask: [0; BITMASK_WORDS],
+            fields: [(0, 0, 0); MAX_FIELDS],
+            field_count: 0,
+            buf: [0; 1024],
+            buflen: 0,
+        }
+    }
+
+    /// Covers syscall `nr`.
+    pub fn syscall(mut self, nr: u32) -> Self {
+        if let Some(word) = self.mask.get_mut((nr / 32) as usize) {
+            *word |= 1 << (nr % 32);
+        }
+        self
+    }
+
+    /// Covers every syscall.
+    pub fn all_syscalls(mut self) -> Self {
+        self.mask = [u32::MAX; BITMASK_WORDS];
+        self
+    }
+
+    /// Adds a raw field; beyond [`MAX_FIELDS`] fields it is ignored.
+    pub fn raw_field(mut self, id: u32, op_flags: u32, value: u32) -> Self {
+        if self.field_count < MAX_FIELDS {
+            self.fields[self.field_count] = (id, value, op_flags);
+            self.field_count += 1;
+        }
+        self
+    }
+
+    /// Adds a 32-bit field.
+    pub fn field(self, id: u32, op: Op, value: u32) -> Self {
+        self.raw_field(id, op.to_wire(), value)
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        let end = (self.buflen + bytes.len()).min(self.buf.len());
+        let len = end - self.buflen;
+        self.buf[self.buflen..end].copy_from_slice(&bytes[..len]);
+        self.buflen = end;
+    }
+
+    /// Adds `AUDIT_CONTID op contid`.
+    pub fn contid(mut self, op: Op, contid: u64) -> Self {
+        self.append(&contid.to_ne_bytes());
+        self.field(field::CONTID, op, 8)
+    }
+
+    /// Adds the key (`-k`).
+    pub fn key(mut self, key: &[u8]) -> Self {
+        self.append(key);
+        self.field(field::FILTERKEY, Op::Equal, key.len() as u32)
+    }
+
+    /// Writes the rule into `out`; returns its length, or `None` if `out`
+    /// is too small.
+    pub fn write(&self, out: &mut [u8]) -> Option<usize> {
+        let len = HEADER_LEN + self.buflen;
+        let out = out.get_mut(..len)?;
+        let mut put = |index: usize, word: u32| {
+            out[4 * index..4 * index + 4].copy_from_slice(&word.to_ne_bytes());
+        };
+        put(0, self.flags);
+        put(1, self.action);
+        put(2, self.field_count as u32);
+        for (i, &word) in self.mask.iter().enumerate() {
+            put(3 + i, word);
+        }
+        for (i, &(id, value, op)) in self.fields.iter().enumerate() {
+            put(3 + BITMASK_WORDS + i, id);
+            put(3 + BITMASK_WORDS + MAX_FIELDS + i, value);
+            put(3 + BITMASK_WORDS + 2 * MAX_FIELDS + i, op);
+        }
+        put(3 + BITMASK_WORDS + 3 * MAX_FIELDS, self.buflen as u32);
+        out[HEADER_LEN..].copy_from_slice(&self.buf[..self.buflen]);
+        Some(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    const OPENAT: u32 = 257;
+
+    fn wire(rule: &RuleBuilder) -> Vec<u8> {
+        let mut out = vec![0u8; HEADER_LEN + 1024];
+        let len = rule.write(&mut out).unwrap();
+        out.truncate(len);
+        out
+    }
+
+    struct Event<'a>(&'a [(u32, u64)]);
+
+    impl EventFields for Event<'_> {
+        fn value(&self, id: u32) -> Option<u64> {
+            self.0.iter().find(|(f, _)| *f == id).map(|(_, v)| *v)
+        }
+    }
+
+    #[test]
+    fn auditctl_openat_rule_with_key() {
+        let data = wire(
+            &RuleBuilder::new(list::EXIT, action::ALWAYS)
+                .syscall(OPENAT)
+                .field(field::ARCH, Op::Equal, 0xc000_003e)
+                .key(b"t"),
+        );
+        let rule = RuleView::parse(&data).unwrap();
+        assert_eq!(rule.list, list::EXIT);
+        assert!(rule.has_syscall(OPENAT) && !rule.has_syscall(OPENAT + 1));
+        assert_eq!(rule.key(), Some(&b"t"[..]));
+        assert!(rule.matches(&Event(&[(field::ARCH, 0xc000_003e)])));
+        assert!(!rule.matches(&Event(&[(field::ARCH, 0x4000_0003)])));
+    }
+
+    #[test]
+    fn contid_field_is_64_bits_in_the_buffer() {
+        let contid = 0x1_0000_0005u64;
+        let data = wire(
+            &RuleBuilder::new(list::EXIT, action::ALWAYS)
+                .all_syscalls()
+                .contid(Op::Equal, contid)
+                .key(b"c"),
+        );
+        let rule = RuleView::parse(&data).unwrap();
+        assert!(rule.all_syscalls());
+        assert_eq!(rule.key(), Some(&b"c"[..]));
+        assert!(rule.matches(&Event(&[(field::CONTID, contid)])));
+        // The low 32 bits alone do not match.
+        assert!(!rule.matches(&Event(&[(field::CONTID, 5)])));
+        // A task without an ID has no value, so no match.
+        assert!(!rule.matches(&Event(&[])));
+    }
+
+    #[test]
+    fn contid_not_equal_and_ranges() {
+        let ne = wire(&RuleBuilder::new(list::EXIT, action::ALWAYS).contid(Op::NotEqual, 7));
+        let ne = RuleView::parse(&ne).unwrap();
+        assert!(ne.matches(&Event(&[(field::CONTID, 8)])));
+        assert!(!ne.matches(&Event(&[(field::CONTID, 7)])));
+        let ge =
+            wire(&RuleBuilder::new(list::EXIT, action::ALWAYS).contid(Op::GreaterThanOrEqual, 100));
+        let ge = RuleView::parse(&ge).unwrap();
+        assert!(ge.matches(&Event(&[(field::CONTID, 100)])));
+        assert!(!ge.matches(&Event(&[(field::CONTID, 99)])));
+    }
+
+    #[test]
+    fn contid_needs_length_8_and_the_bytes() {
+        // A value other than 8 is refused.
+        let bad_len = RuleBuilder::new(list::EXIT, action::ALWAYS).raw_field(
+            field::CONTID,
+            Op::Equal.to_wire(),
+            4,
+        );
+        assert_eq!(RuleView::parse(&wire(&bad_len)).err(), Some(errno::EINVAL));
+        // Length 8 but no bytes in the buffer.
+        let missing = RuleBuilder::new(list::EXIT, action::ALWAYS).raw_field(
+            field::CONTID,
+            Op::Equal.to_wire(),
+            8,
+        );
+        assert_eq!(RuleView::parse(&wire(&missing)).err(), Some(errno::EINVAL));
+    }
+
+    #[test]
+    fn refusals() {
+        let ok = RuleBuilder::new(list::EXIT, action::ALWAYS).syscall(OPENAT);
+        assert!(RuleView::parse(&wire(&ok)).is_ok());
+        let cases: &[(RuleBuilder, i32)] = &[
+            (RuleBuilder::new(list::EXIT, 1), errno::EINVAL),
+            (RuleBuilder::new(2, action::ALWAYS), errno::EINVAL),
+            (
+                RuleBuilder::new(list::TASK, action::ALWAYS),
+                errno::EOPNOTSUPP,
+            ),
+            (
+                RuleBuilder::new(list::EXIT, action::ALWAYS).raw_field(field::UID, 0, 0),
+                errno::EINVAL,
+            ),
+            (
+                RuleBuilder::new(list::EXIT, action::ALWAYS).field(field::ARCH, Op::LessThan, 1),
+                errno::EINVAL,
+            ),
+            (
+                RuleBuilder::new(list::USER, action::ALWAYS).field(field::EXIT, Op::Equal, 1),
+                errno::EINVAL,
+            ),
+            (
+                RuleBuilder::new(list::EXIT, action::ALWAYS).field(field::MSGTYPE, Op::Equal, 1),
+                errno::EINVAL,
+            ),
+            (
+                RuleBuilder::new(list::EXIT, action::ALWAYS).field(105, Op::Equal, 0),
+                errno::EOPNOTSUPP,
+            ),
+            (
+                RuleBuilder::new(list::EXIT, action::ALWAYS).field(9999, Op::Equal, 0),
+                errno::EINVAL,
+            ),
+            (
+                RuleBuilder::new(list::EXIT, action::ALWAYS)
+                    .key(b"a")
+                    .key(b"b"),
+                errno::EINVAL,
+            ),
+        ];
+        for (rule, expected) in cases {
+            assert_eq!(RuleView::parse(&wire(rule)).err(), Some(*expected));
+        }
+        let long_key = [b'k'; MAX_KEY_LEN + 1];
+        let rule = RuleBuilder::new(list::EXIT, action::ALWAYS).key(&long_key);
+        assert_eq!(RuleView::parse(&wire(&rule)).err(), Some(errno::EINVAL));
+    }
+
+    #[test]
+    fn inconsistent_lengths() {
+        let mut data = wire(&RuleBuilder::new(list::EXIT, action::ALWAYS).key(b"abc"));
+        assert!(RuleView::parse(&data[..HEADER_LEN - 1]).is_err());
+        // buflen says 3, the buffer has 4 bytes.
+        data.push(0);
+        assert_eq!(RuleView::parse(&data).err(), Some(errno::EINVAL));
+        // A buffer byte that no field takes.
+        let mut data = wire(&RuleBuilder::new(list::EXIT, action::ALWAYS));
+        let buflen_at = HEADER_LEN - 4;
+        data[buflen_at..].copy_from_slice(&1u32.to_ne_bytes());
+        data.push(b'x');
+        assert_eq!(RuleView::parse(&data).err(), Some(errno::EINVAL));
+        // More fields than the format holds.
+        let mut data = wire(&RuleBuilder::new(list::EXIT, action::ALWAYS));
+        data[8..12].copy_from_slice(&65u32.to_ne_bytes());
+        assert_eq!(RuleView::parse(&data).err(), Some(errno::EINVAL));
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(data in proptest::collection::vec(any::<u8>(), 0..2200)) {
+            let _ = RuleView::parse(&data);
+        }
+
+        #[test]
+        fn parse_never_panics_on_damaged_rules(
+            word in 0usize..(HEADER_LEN / 4),
+            value in any::<u32>(),
+            extra in proptest::collection::vec(any::<u8>(), 0..16),
+        ) {
+            let mut data = wire(
+                &RuleBuilder::new(list::EXIT, action::ALWAYS)
+                    .syscall(OPENAT)
+                    .contid(Op::Equal, 3)
+                    .key(b"k"),
+            );
+            data[4 * word..4 * word + 4].copy_from_slice(&value.to_ne_bytes());
+            data.extend_from_slice(&extra);
+            if let Ok(rule) = RuleView::parse(&data) {
+                let _ = rule.matches(&Event(&[(field::CONTID, 3)]));
+            }
+        }
+
+        #[test]
+        fn contid_round_trip_and_match(contid in any::<u64>(), other in any::<u64>(), key_len in 0usize..=MAX_KEY_LEN) {
+            let key = [b'k'; MAX_KEY_LEN];
+            let mut builder = RuleBuilder::new(list::EXIT, action::ALWAYS)
+                .syscall(OPENAT)
+                .contid(Op::Equal, contid);
+            if key_len > 0 {
+                builder = builder.key(&key[..key_len]);
+            }
+            let data = wire(&builder);
+            let rule = RuleView::parse(&data).unwrap();
+            let field = rule.fields().find(|f| f.id == field::CONTID).unwrap();
+            prop_assert_eq!(field.value, contid);
+            prop_assert_eq!(rule.key().map(|k| k.len()), (key_len > 0).then_some(key_len));
+            let matches = |value: u64| {
+                struct One(u64);
+                impl EventFields for One {
+                    fn value(&self, id: u32) -> Option<u64> {
+                        (id == field::CONTID).then_some(self.0)
+                    }
+                }
+                rule.matches(&One(value))
+            };
+            prop_assert!(matches(contid));
+            prop_assert_eq!(matches(other), other == contid);
+        }
+
+        #[test]
+        fn operators_agree_with_integer_order(op in 0usize..8, left in any::<u64>(), right in any::<u64>()) {
+            let ops = [
+                Op::BitMask, Op::BitTest, Op::LessThan, Op::GreaterThan,
+                Op::NotEqual, Op::Equal, Op::LessThanOrEqual, Op::GreaterThanOrEqual,
+            ];
+            let op = ops[op];
+            prop_assert_eq!(Op::from_wire(op.to_wire()), Some(op));
+            let (lt, eq, gt) = (
+                Op::LessThan.compare(left, right),
+                Op::Equal.compare(left, right),
+                Op::GreaterThan.compare(left, right),
+            );
+            // Exactly one of <, =, > holds; the others follow from them.
+            prop_assert_eq!(u8::from(lt) + u8::from(eq) + u8::from(gt), 1);
+            prop_assert_eq!(Op::LessThanOrEqual.compare(left, right), lt || eq);
+            prop_assert_eq!(Op::GreaterThanOrEqual.compare(left, right), gt || eq);
+            prop_assert_eq!(Op::NotEqual.compare(left, right), !eq);
+            // Every bit set implies some bit set, unless there is no bit.
+            if Op::BitTest.compare(left, right) && right != 0 {
+                prop_assert!(Op::BitMask.compare(left, right));
+            }
+            prop_assert!(Op::BitTest.compare(left, left) && Op::BitMask.compare(left | 1, 1));
+        }
+    }
+}
