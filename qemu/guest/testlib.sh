@@ -76,3 +76,32 @@ as_user() {
 as_userns_root() {
 	in_container "$@"
 }
+
+# start_auditd: a fresh Debian auditd with an empty log; stopped and the
+# rules deleted when the test exits.
+start_auditd() {
+	rm -f /var/log/audit/audit.log
+	auditd || fail "auditd did not start"
+	wait_for 10 test -s /var/run/auditd.pid || fail "auditd wrote no pid file"
+	trap 'auditctl -D >/dev/null; kill "$(cat /var/run/auditd.pid)" 2>/dev/null' EXIT
+}
+
+# event_shape SERIAL LOG: the record types of one event, in order, then the
+# field names of its SYSCALL record: what upstream decides, not the values.
+# auditd's enriched part (after 0x1d) is left out; auditd does not log EOE.
+event_shape() {
+	grep -F "msg=audit($1)" "$2" | sed 's/^type=\([^ ]*\) .*/\1/' | tr '\n' ' '
+	echo
+	grep -F "msg=audit($1)" "$2" | grep '^type=SYSCALL' | sed 's/\x1d.*//' |
+		grep -oE ' [a-z0-9_-]+=' | tr -d ' =' | tr '\n' ' '
+	echo
+}
+
+# The shape of an openat event of a task without an ID, as 6.12 writes it.
+UPSTREAM_OPENAT_SHAPE='SYSCALL CWD PATH PROCTITLE 
+msg arch syscall success exit a0 a1 a2 a3 items ppid pid auid uid gid euid suid fsuid egid sgid fsgid tty ses comm exe key '
+
+# serial_of_line LINE: the serial of an audit log line.
+serial_of_line() {
+	echo "$1" | sed -n 's/.*msg=audit(\([0-9.:]*\)).*/\1/p'
+}
