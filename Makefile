@@ -6,6 +6,8 @@
 #   make run        build, then boot the demo in QEMU
 #   make test       build, then the host tests and the QEMU suites
 #   make check      rustfmt, clippy, checkpatch --strict, each patch builds
+#   make bench      syscall costs in the guest, as ratios (builds an unpatched
+#                   kernel into the cache on first use)
 #
 # KERNEL=debug selects the lockdep/KASAN/kmemleak kernel (its own cache slot).
 # Everything built lives in $(AUDITNS_CACHE) (/var/cache/auditns), outside
@@ -19,7 +21,7 @@ export KERNEL AUDITNS_CACHE CARGO_TARGET_DIR
 CARGO := $(HOME)/.cargo/bin/cargo
 
 .PHONY: all deps kernel module samples initramfs run test host-test \
-	guest-test check clean distclean
+	guest-test check bench clean distclean
 
 all: initramfs
 
@@ -52,6 +54,9 @@ guest-test: all
 
 check: deps
 	@scripts/check.sh
+
+bench: all
+	@scripts/bench.sh
 
 # Only the outputs of this checkout's variant; the kernel slots stay.
 clean:
