@@ -68,6 +68,12 @@ fn with_registry<R: Default>(f: impl FnOnce(&ContidRegistry) -> R) -> R {
     f(unsafe { &*registry })
 }
 
+/// The `set_contid` hook: a write to `/proc/PID/audit_containerid`.
+///
+/// # Safety
+///
+/// `target` must be a task the caller holds a reference to, and `buf` must
+/// point to `len` readable bytes, for the duration of the call.
 unsafe extern "C" fn set_contid_hook(
     target: *mut bindings::task_struct,
     buf: *const kernel::ffi::c_char,
@@ -85,6 +91,11 @@ unsafe extern "C" fn set_contid_hook(
     })
 }
 
+/// The `task_alloc` hook: fork or clone created `tsk`.
+///
+/// # Safety
+///
+/// `tsk` must be a task the caller holds for the duration of the call.
 unsafe extern "C" fn task_alloc_hook(tsk: *mut bindings::task_struct) -> kernel::ffi::c_int {
     // SAFETY: copy_process() passes the task it is creating.
     if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
@@ -93,6 +104,11 @@ unsafe extern "C" fn task_alloc_hook(tsk: *mut bindings::task_struct) -> kernel:
     0
 }
 
+/// The `task_free` hook: `tsk` exits, or its creation failed.
+///
+/// # Safety
+///
+/// `tsk` must be a task the caller holds for the duration of the call.
 unsafe extern "C" fn task_free_hook(tsk: *mut bindings::task_struct) {
     // SAFETY: do_exit() and copy_process() pass a task they still hold.
     if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
@@ -100,8 +116,15 @@ unsafe extern "C" fn task_free_hook(tsk: *mut bindings::task_struct) {
     }
 }
 
+/// The `log_exit_aux` hook: the syscall event of `ctx` is being written.
+///
+/// # Safety
+///
+/// `ctx` must be the current task's audit context, called from
+/// `audit_log_exit()` where sleeping is allowed.
 unsafe extern "C" fn log_exit_aux_hook(ctx: *mut bindings::audit_context) {
-    contid::log_container_id(ctx);
+    // SAFETY: the caller's guarantee is the one `log_container_id` needs.
+    unsafe { contid::log_container_id(ctx) };
 }
 
 static HOOKS: bindings::audit_ext_ops = bindings::audit_ext_ops {

@@ -166,7 +166,12 @@ fn log_container_op(op: &ContainerOp) {
 
 /// Adds a `CONTAINER_ID` record to the syscall event of `ctx`, the current
 /// task's context, if the task has a container ID.
-pub(crate) fn log_container_id(ctx: *mut bindings::audit_context) {
+///
+/// # Safety
+///
+/// `ctx` must be the current task's audit context, in `audit_log_exit()`,
+/// where sleeping is allowed.
+pub(crate) unsafe fn log_container_id(ctx: *mut bindings::audit_context) {
     let contid = TaskRef::with_current(|task| task.contid());
     if contid == CONTID_UNSET {
         return;
@@ -175,7 +180,7 @@ pub(crate) fn log_container_id(ctx: *mut bindings::audit_context) {
     if write!(text, "contid={contid}").is_err() {
         return;
     }
-    // SAFETY: the hook's caller passes the current task's context from
+    // SAFETY: the caller guarantees that `ctx` is current's context in
     // audit_log_exit(), which may sleep.
     if let Some(mut record) = unsafe { AuditRecord::start(ctx, bindings::AUDIT_CONTAINER_ID) } {
         record.append(text.as_bytes_with_nul());
