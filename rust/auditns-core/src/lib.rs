@@ -9,6 +9,9 @@
 #![no_std]
 
 pub mod contid;
+pub mod queue;
 pub mod rule;
+pub mod status;
 pub mod text;
+pub mod translate;
 pub mod version;

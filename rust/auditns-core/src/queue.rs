@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Accounting of a namespace's bounded record queue.
+//!
+//! Each namespace queues records for its daemon up to its own
+//! `backlog_limit` (a count of records, as upstream's) and a byte limit
+//! that the host sets, since any user may create a namespace. A record
+//! that does not fit is lost for that namespace only, and counted.
+
+/// Upstream's default `backlog_limit`.
+pub const DEFAULT_BACKLOG_LIMIT: u32 = 64;
+
+/// Upstream's largest record (`MAX_AUDIT_MESSAGE_LENGTH`).
+pub const MAX_RECORD_LEN: usize = 8970;
+
+/// Whether a record was queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// It was counted into the queue.
+    Queued,
+    /// It was lost: the queue was full.
+    Lost,
+}
+
+/// The counts of one queue.
+///
+/// # Invariants
+///
+/// `records` and `bytes` are the sums of what was admitted and not yet
+/// released; `lost` only grows, until it wraps as upstream's counter does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueAccount {
+    /// The most records queued at once; 0 means no limit on the count.
+    pub backlog_limit: u32,
+    /// The most bytes queued at once.
+    pub byte_limit: usize,
+    records: u32,
+    bytes: usize,
+    lost: u32,
+}
+
+impl QueueAccount {
+    /// An empty queue with these limits.
+    pub const fn new(backlog_limit: u32, byte_limit: usize) -> Self {
+        Self {
+            backlog_limit,
+            byte_limit,
+            records: 0,
+            bytes: 0,
+            lost: 0,
+        }
+    }
+
+    /// Counts a record of `len` bytes in, or counts it lost.
+    pub fn admit(&mut self, len: usize) -> Admit {
+        let over_count = self.backlog_limit != 0 && self.records >= self.backlog_limit;
+        let over_bytes = self
+            .bytes
+            .checked_add(len)
+            .map_or(true, |bytes| bytes > self.byte_limit);
+        if over_count || over_bytes {
+            self.lost = self.lost.wrapping_add(1);
+            return Admit::Lost;
+        }
+        self.records += 1;
+        self.bytes += len;
+        Admit::Queued
+    }
+
+    /// Counts a record of `len` bytes lost without queuing it (no memory,
+    /// or its daemon went away before it was sent).
+    pub fn count_lost(&mut self) {
+        self.lost = self.lost.wrapping_add(1);
+    }
+
+    /// Counts a queued record of `len` bytes out (sent, or dropped and
+    /// counted lost through [`Self::count_lost`]).
+    pub fn release(&mut self, len: usize) {
+        debug_assert!(self.records > 0 && self.bytes >= len);
+        self.records = self.records.saturating_sub(1);
+        self.bytes = self.bytes.saturating_sub(len);
+    }
+
+    /// Records queued now (`backlog` in `AUDIT_GET`).
+    pub fn records(&self) -> u32 {
+        self.records
+    }
+
+    /// Bytes queued now.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Records lost so far (`lost` in `AUDIT_GET`).
+    pub fn lost(&self) -> u32 {
+        self.lost
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn backlog_limit_counts_records() {
+        let mut queue = QueueAccount::new(2, 1 << 20);
+        assert_eq!(queue.admit(10), Admit::Queued);
+        assert_eq!(queue.admit(10), Admit::Queued);
+        assert_eq!(queue.admit(10), Admit::Lost);
+        assert_eq!((queue.records(), queue.bytes(), queue.lost()), (2, 20, 1));
+        queue.release(10);
+        assert_eq!(queue.admit(10), Admit::Queued);
+    }
+
+    #[test]
+    fn byte_limit_holds_even_without_backlog_limit() {
+        let mut queue = QueueAccount::new(0, 100);
+        assert_eq!(queue.admit(60), Admit::Queued);
+        assert_eq!(queue.admit(41), Admit::Lost);
+        assert_eq!(queue.admit(40), Admit::Queued);
+        assert_eq!(queue.admit(usize::MAX), Admit::Lost);
+    }
+
+    proptest! {
+        /// Against a model: every record is either delivered or counted
+        /// lost, and the limits hold at every step.
+        #[test]
+        fn every_record_is_delivered_or_lost(
+            limit in 0u32..16,
+            byte_limit in 0usize..2000,
+            steps in proptest::collection::vec((any::<bool>(), 1usize..300), 0..200),
+        ) {
+            let mut queue = QueueAccount::new(limit, byte_limit);
+            let mut model: VecDeque<usize> = VecDeque::new();
+            let (mut offered, mut delivered) = (0u32, 0u32);
+            for (enqueue, len) in steps {
+                if enqueue {
+                    offered += 1;
+                    if queue.admit(len) == Admit::Queued {
+                        model.push_back(len);
+                    }
+                } else if let Some(len) = model.pop_front() {
+                    queue.release(len);
+                    delivered += 1;
+                }
+                prop_assert!(limit == 0 || queue.records() <= limit);
+                prop_assert!(queue.bytes() <= byte_limit);
+                prop_assert_eq!(queue.records() as usize, model.len());
+                prop_assert_eq!(queue.bytes(), model.iter().sum::<usize>());
+            }
+            prop_assert_eq!(offered, delivered + queue.records() + queue.lost());
+        }
+    }
+}

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A namespace's audit settings and the `AUDIT_GET`/`AUDIT_SET` messages.
+//!
+//! `struct audit_status` is eleven `u32`s in host byte order. A sender may
+//! send fewer bytes (older tools do); the missing fields read as zero, as
+//! upstream's `audit_receive_msg()` does.
+
+use crate::queue::DEFAULT_BACKLOG_LIMIT;
+
+/// Errno values, as positive numbers.
+pub mod errno {
+    /// Operation not permitted (the settings are locked).
+    pub const EPERM: i32 = 1;
+    /// Invalid argument.
+    pub const EINVAL: i32 = 22;
+}
+
+/// Bits of `audit_status.mask`: which fields an `AUDIT_SET` changes.
+pub mod mask {
+    /// `enabled`.
+    pub const ENABLED: u32 = 0x0001;
+    /// `failure`.
+    pub const FAILURE: u32 = 0x0002;
+    /// `pid`: register or unregister the daemon.
+    pub const PID: u32 = 0x0004;
+    /// `rate_limit`.
+    pub const RATE_LIMIT: u32 = 0x0008;
+    /// `backlog_limit`.
+    pub const BACKLOG_LIMIT: u32 = 0x0010;
+    /// `backlog_wait_time`.
+    pub const BACKLOG_WAIT_TIME: u32 = 0x0020;
+    /// Reset `lost` to zero.
+    pub const LOST: u32 = 0x0040;
+    /// Reset `backlog_wait_time_actual` to zero.
+    pub const BACKLOG_WAIT_TIME_ACTUAL: u32 = 0x0080;
+}
+
+/// The features this implementation reports in `feature_bitmap`:
+/// backlog limit, backlog wait time, exclude by message type, session ID
+/// filter and lost reset.
+pub const FEATURE_BITMAP: u32 = 0x01 | 0x02 | 0x08 | 0x10 | 0x20;
+
+/// `enabled` value that locks the settings until reboot (here: until the
+/// namespace goes away).
+pub const ENABLED_LOCKED: u32 = 2;
+
+/// Upstream's `backlog_wait_time` default, in jiffies at HZ=1000 (60 s).
+pub const DEFAULT_BACKLOG_WAIT_TIME: u32 = 60 * 1000;
+
+/// Size of `struct audit_status` on the wire.
+pub const STATUS_LEN: usize = 11 * 4;
+
+/// `struct audit_status`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Which fields an `AUDIT_SET` changes ([`mask`]).
+    pub mask: u32,
+    /// 0 off, 1 on, 2 locked.
+    pub enabled: u32,
+    /// 0 silent, 1 printk, 2 kill the namespace.
+    pub failure: u32,
+    /// The daemon's process ID, in the sender's view.
+    pub pid: u32,
+    /// Records per second, 0 for no limit.
+    pub rate_limit: u32,
+    /// Most records queued.
+    pub backlog_limit: u32,
+    /// Records lost.
+    pub lost: u32,
+    /// Records queued now.
+    pub backlog: u32,
+    /// Features supported ([`FEATURE_BITMAP`]).
+    pub feature_bitmap: u32,
+    /// How long a task may wait for room in the queue.
+    pub backlog_wait_time: u32,
+    /// How long tasks waited in all.
+    pub backlog_wait_time_actual: u32,
+}
+
+impl Status {
+    /// Reads a status from up to [`STATUS_LEN`] bytes; missing ones are zero.
+    pub fn from_wire(data: &[u8]) -> Self {
+        let mut words = [0u32; 11];
+        for (i, word) in words.iter_mut().enumerate() {
+            if let Some(bytes) = data.get(4 * i..4 * i + 4) {
+                *word = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            }
+        }
+        let [mask, enabled, failure, pid, rate_limit, backlog_limit, lost, backlog, feature_bitmap, backlog_wait_time, backlog_wait_time_actual] =
+            words;
+        Self {
+            mask,
+            enabled,
+            failure,
+            pid,
+            rate_limit,
+            backlog_limit,
+            lost,
+            backlog,
+            feature_bitmap,
+            backlog_wait_time,
+            backlog_wait_time_actual,
+        }
+    }
+
+    /// The status as sent in reply to `AUDIT_GET`.
+    pub fn to_wire(&self) -> [u8; STATUS_LEN] {
+        let words = [
+            self.mask,
+            self.enabled,
+            self.failure,
+            self.pid,
+            self.rate_limit,
+            self.backlog_limit,
+            self.lost,
+            self.backlog,
+            self.feature_bitmap,
+            self.backlog_wait_time,
+            self.backlog_wait_time_actual,
+        ];
+        let mut out = [0u8; STATUS_LEN];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+        out
+    }
+}
+
+/// The settings a namespace's `AUDIT_SET` changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// 0 off, 1 on, 2 locked.
+    pub enabled: u32,
+    /// 0 silent, 1 printk, 2 kill the namespace.
+    pub failure: u32,
+    /// Records per second, 0 for no limit.
+    pub rate_limit: u32,
+    /// Most records queued.
+    pub backlog_limit: u32,
+    /// Kept and reported; a namespace's tasks never wait for its queue.
+    pub backlog_wait_time: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            enabled: 1,
+            failure: 1,
+            rate_limit: 0,
+            backlog_limit: DEFAULT_BACKLOG_LIMIT,
+            backlog_wait_time: DEFAULT_BACKLOG_WAIT_TIME,
+        }
+    }
+}
+
+/// What an `AUDIT_SET` asks for besides the settings it changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SetRequest {
+    /// `Some(pid)`: register the daemon `pid` (0: unregister).
+    pub pid: Option<u32>,
+    /// Reset the lost count; the old count is the answer.
+    pub reset_lost: bool,
+}
+
+impl Settings {
+    /// Applies `status` as upstream's `AUDIT_SET` does, all or nothing.
+    ///
+    /// Returns `EINVAL` for an out-of-range value and `EPERM` for any change
+    /// while the settings are locked.
+    pub fn apply(&mut self, status: &Status) -> Result<SetRequest, i32> {
+        let wants = |bit: u32| status.mask & bit != 0;
+        if self.enabled == ENABLED_LOCKED && status.mask != 0 {
+            return Err(errno::EPERM);
+        }
+        if wants(mask::ENABLED) && status.enabled > ENABLED_LOCKED {
+            return Err(errno::EINVAL);
+        }
+        if wants(mask::FAILURE) && status.failure > 2 {
+            return Err(errno::EINVAL);
+        }
+        let mut next = *self;
+        if wants(mask::ENABLED) {
+            next.enabled = status.enabled;
+        }
+        if wants(mask::FAILURE) {
+            next.failure = status.failure;
+        }
+        if wants(mask::RATE_LIMIT) {
+            next.rate_limit = status.rate_limit;
+        }
+        if wants(mask::BACKLOG_LIMIT) {
+            next.backlog_limit = status.backlog_limit;
+        }
+        if wants(mask::BACKLOG_WAIT_TIME) {
+            next.backlog_wait_time = status.backlog_wait_time;
+        }
+        *self = next;
+        Ok(SetRequest {
+            pid: wants(mask::PID).then_some(status.pid),
+            reset_lost: wants(mask::LOST),
+        })
+    }
+}
+
+/// `struct audit_features` (`AUDIT_GET_FEATURE`, `AUDIT_SET_FEATURE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    /// Must be [`Features::VERSION`].
+    pub vers: u32,
+    /// Which features a set changes.
+    pub mask: u32,
+    /// The features that are on.
+    pub features: u32,
+    /// The features that can no longer change.
+    pub lock: u32,
+}
+
+impl Features {
+    /// `AUDIT_FEATURE_VERSION`.
+    pub const VERSION: u32 = 1;
+    /// `only_unset_loginuid` and `loginuid_immutable`.
+    pub const KNOWN: u32 = 0b11;
+    /// Size on the wire.
+    pub const LEN: usize = 16;
+
+    /// Reads up to [`Self::LEN`] bytes; missing ones are zero.
+    pub fn from_wire(data: &[u8]) -> Self {
+        let word = |i: usize| {
+            data.get(4 * i..4 * i + 4)
+                .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        Self {
+            vers: word(0),
+            mask: word(1),
+            features: word(2),
+            lock: word(3),
+        }
+    }
+
+    /// The wire form.
+    pub fn to_wire(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        for (chunk, word) in
+            out.chunks_exact_mut(4)
+                .zip([self.vers, self.mask, self.features, self.lock])
+        {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+        out
+    }
+
+    /// Applies a `AUDIT_SET_FEATURE` request to `self` (the current state),
+    /// as upstream's `audit_set_feature()` checks it.
+    pub fn apply(&mut self, request: &Features) -> Result<(), i32> {
+        if request.vers != Self::VERSION || request.mask & !Self::KNOWN != 0 {
+            return Err(errno::EINVAL);
+        }
+        // A locked feature may be neither changed nor unlocked.
+        let changes = (self.features ^ request.features) & request.mask;
+        let unlocks = self.lock & !request.lock & request.mask;
+        if (changes | unlocks) & self.lock != 0 {
+            return Err(errno::EPERM);
+        }
+        self.features = (self.features & !request.mask) | (request.features & request.mask);
+        self.lock |= request.lock & request.mask;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn short_status_reads_zeroes() {
+        let status = Status::from_wire(&[1, 0, 0, 0, 1]);
+        assert_eq!(status.mask, 1);
+        assert_eq!(status.enabled, 0);
+    }
+
+    #[test]
+    fn set_checks_ranges_all_or_nothing() {
+        let mut settings = Settings::default();
+        let bad = Status {
+            mask: mask::BACKLOG_LIMIT | mask::FAILURE,
+            backlog_limit: 8,
+            failure: 3,
+            ..Status::default()
+        };
+        assert_eq!(settings.apply(&bad), Err(errno::EINVAL));
+        assert_eq!(settings, Settings::default());
+        let good = Status {
+            mask: mask::BACKLOG_LIMIT | mask::FAILURE | mask::PID,
+            backlog_limit: 8,
+            failure: 2,
+            pid: 42,
+            ..Status::default()
+        };
+        assert_eq!(
+            settings.apply(&good),
+            Ok(SetRequest {
+                pid: Some(42),
+                reset_lost: false
+            })
+        );
+        assert_eq!((settings.backlog_limit, settings.failure), (8, 2));
+    }
+
+    #[test]
+    fn locked_settings_refuse_changes() {
+        let mut settings = Settings::default();
+        let lock = Status {
+            mask: mask::ENABLED,
+            enabled: ENABLED_LOCKED,
+            ..Status::default()
+        };
+        settings.apply(&lock).unwrap();
+        let unlock = Status {
+            mask: mask::ENABLED,
+            enabled: 1,
+            ..Status::default()
+        };
+        assert_eq!(settings.apply(&unlock), Err(errno::EPERM));
+        assert_eq!(settings.enabled, ENABLED_LOCKED);
+    }
+
+    #[test]
+    fn locked_features_stay() {
+        let mut state = Features::default();
+        let set_and_lock = Features {
+            vers: 1,
+            mask: 2,
+            features: 2,
+            lock: 2,
+        };
+        state.apply(&set_and_lock).unwrap();
+        let clear = Features {
+            vers: 1,
+            mask: 2,
+            features: 0,
+            lock: 0,
+        };
+        assert_eq!(state.apply(&clear), Err(errno::EPERM));
+        let bad = Features { vers: 2, ..clear };
+        assert_eq!(state.apply(&bad), Err(errno::EINVAL));
+        assert_eq!(state.features, 2);
+    }
+
+    proptest! {
+        #[test]
+        fn status_round_trips(words in proptest::array::uniform11(any::<u32>())) {
+            let mut bytes = [0u8; STATUS_LEN];
+            for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+                chunk.copy_from_slice(&word.to_ne_bytes());
+            }
+            prop_assert_eq!(Status::from_wire(&bytes).to_wire(), bytes);
+        }
+
+        /// A refused set changes nothing.
+        #[test]
+        fn refused_set_changes_nothing(
+            mask in any::<u32>(), enabled in 0u32..4, failure in 0u32..4, limit in any::<u32>(),
+            locked in any::<bool>(),
+        ) {
+            let mut settings = Settings::default();
+            if locked {
+                settings.enabled = ENABLED_LOCKED;
+            }
+            let before = settings;
+            let status = Status { mask, enabled, failure, backlog_limit: limit, ..Status::default() };
+            if settings.apply(&status).is_err() {
+                prop_assert_eq!(settings, before);
+            }
+        }
+    }
+}

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Record text in the view of a namespace's audit daemon.
+//!
+//! The audit core writes records with host PIDs and ids in the initial
+//! user namespace. A namespace's daemon must see its own view: PIDs of its
+//! PID namespace, ids of its user namespace. One translator serves every
+//! record type, driven by [`FIELDS`], a table of field names and the kind of
+//! number each holds, so that a new record type needs a table line at most.
+//!
+//! A record is a run of space-separated tokens. A token `name=value` whose
+//! name is in the table and whose value is a decimal number is translated;
+//! every other byte is copied. User-supplied text (`msg='...'`) is copied
+//! whole, so that nothing a user wrote is mistaken for a field.
+
+/// The kind of number a field holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    /// A process or thread ID.
+    Pid,
+    /// A user ID.
+    Uid,
+    /// A group ID.
+    Gid,
+}
+
+/// The fields that hold PIDs and ids, by the names upstream records use.
+pub const FIELDS: &[(&[u8], IdKind)] = &[
+    (b"pid", IdKind::Pid),
+    (b"ppid", IdKind::Pid),
+    (b"opid", IdKind::Pid),
+    (b"tpid", IdKind::Pid),
+    (b"uid", IdKind::Uid),
+    (b"euid", IdKind::Uid),
+    (b"suid", IdKind::Uid),
+    (b"fsuid", IdKind::Uid),
+    (b"auid", IdKind::Uid),
+    (b"ouid", IdKind::Uid),
+    (b"oauid", IdKind::Uid),
+    (b"sauid", IdKind::Uid),
+    (b"old-auid", IdKind::Uid),
+    (b"iuid", IdKind::Uid),
+    (b"gid", IdKind::Gid),
+    (b"egid", IdKind::Gid),
+    (b"sgid", IdKind::Gid),
+    (b"fsgid", IdKind::Gid),
+    (b"ogid", IdKind::Gid),
+    (b"igid", IdKind::Gid),
+];
+
+/// The unset id (`(uid_t)-1`), which every view shows as it is.
+pub const ID_UNSET: u32 = u32::MAX;
+
+/// How one namespace sees host PIDs and ids.
+pub trait IdView {
+    /// `host_pid` in the view's PID namespace, 0 if it is not visible there.
+    fn pid(&self, host_pid: u32) -> u32;
+    /// `host_uid` in the view's user namespace, the overflow id if unmapped.
+    fn uid(&self, host_uid: u32) -> u32;
+    /// `host_gid` in the view's user namespace, the overflow id if unmapped.
+    fn gid(&self, host_gid: u32) -> u32;
+}
+
+/// The kind of number field `name` holds, if it is in [`FIELDS`].
+pub fn field_kind(name: &[u8]) -> Option<IdKind> {
+    FIELDS
+        .iter()
+        .find(|(field, _)| *field == name)
+        .map(|&(_, kind)| kind)
+}
+
+/// The output did not have room for the translated record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Full;
+
+/// A fixed buffer that translated text is written into.
+pub struct SliceSink<'a> {
+    out: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> SliceSink<'a> {
+    /// Writes into `out`, from its start.
+    pub fn new(out: &'a mut [u8]) -> Self {
+        Self { out, len: 0 }
+    }
+
+    /// How many bytes were written.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The text written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.out[..self.len]
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        let end = self.len.checked_add(bytes.len()).ok_or(Full)?;
+        let dest = self.out.get_mut(self.len..end).ok_or(Full)?;
+        dest.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    fn put_decimal(&mut self, mut value: u32) -> Result<(), Full> {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        self.put(&digits[at..])
+    }
+}
+
+/// Parses an unsigned decimal `u32`, as the audit core prints ids and PIDs.
+fn parse_decimal(text: &[u8]) -> Option<u32> {
+    if text.is_empty() || text.len() > 10 {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for &byte in text {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u32::from(byte - b'0'))?;
+    }
+    Some(value)
+}
+
+/// Writes `key` as upstream's `audit_log_key()` does: `(null)` for none, a
+/// quoted string if it is plain printable text, hexadecimal otherwise.
+pub fn write_key(out: &mut SliceSink<'_>, key: Option<&[u8]>) -> Result<(), Full> {
+    let Some(key) = key else {
+        return out.put(b"(null)");
+    };
+    let plain = key
+        .iter()
+        .all(|&byte| (0x21..0x7f).contains(&byte) && byte != b'"');
+    if plain {
+        out.put(b"\"")?;
+        out.put(key)?;
+        return out.put(b"\"");
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in key {
+        out.put(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]])?;
+    }
+    Ok(())
+}
+
+/// What to do with the `key=` field of a record.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyField<'k> {
+    /// Leave it as the audit core wrote it.
+    Keep,
+    /// Replace its value with this rule key (`None`: no key, `(null)`).
+    Replace(Option<&'k [u8]>),
+}
+
+/// Translates `text`, one record's text, into `view`, writing to `out`.
+///
+/// Returns [`Full`] if `out` is too small; what was written is then
+/// incomplete and must not be delivered.
+pub fn translate(
+    text: &[u8],
+    view: &impl IdView,
+    key: KeyField<'_>,
+    out: &mut SliceSink<'_>,
+) -> Result<(), Full> {
+    let mut rest = text;
+    while !rest.is_empty() {
+        // Separators are copied as they are.
+        if rest[0] == b' ' {
+            out.put(&rest[..1])?;
+            rest = &rest[1..];
+            continue;
+        }
+        // User-supplied text runs to its closing quote, spaces included.
+        if rest.starts_with(b"msg='") {
+            let end = rest[5..]
+                .iter()
+                .position(|&byte| byte == b'\'')
+                .map_or(rest.len(), |quote| 5 + quote + 1);
+            out.put(&rest[..end])?;
+            rest = &rest[end..];
+            continue;
+        }
+        let end = rest
+            .iter()
+            .position(|&byte| byte == b' ')
+            .unwrap_or(rest.len());
+        let token = &rest[..end];
+        rest = &rest[end..];
+        let Some(eq) = token.iter().position(|&byte| byte == b'=') else {
+            out.put(token)?;
+            continue;
+        };
+        let (name, value) = (&token[..eq], &token[eq + 1..]);
+        if name == b"key" {
+            if let KeyField::Replace(new_key) = key {
+                out.put(b"key=")?;
+                write_key(out, new_key)?;
+                continue;
+            }
+        }
+        let translated = match (field_kind(name), parse_decimal(value)) {
+            (Some(_), Some(ID_UNSET)) => None,
+            (Some(IdKind::Pid), Some(pid)) => Some(view.pid(pid)),
+            (Some(IdKind::Uid), Some(uid)) => Some(view.uid(uid)),
+            (Some(IdKind::Gid), Some(gid)) => Some(view.gid(gid)),
+            _ => None,
+        };
+        match translated {
+            Some(number) => {
+                out.put(name)?;
+                out.put(b"=")?;
+                out.put_decimal(number)?;
+            }
+            None => out.put(token)?,
+        }
+    }
+    Ok(())
+}
+
+/// How much longer than its input a translated record may get: a key of
+/// [`crate::rule::MAX_KEY_LEN`] bytes in hexadecimal, and the rest.
+pub const MAX_GROWTH: usize = 2 * crate::rule::MAX_KEY_LEN + 16;
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// A container: host uid 100000 + n is n, host PIDs above 1000 are
+    /// PID - 1000, PIDs up to 1000 are outside.
+    struct Container;
+
+    impl IdView for Container {
+        fn pid(&self, host_pid: u32) -> u32 {
+            host_pid.checked_sub(1000).unwrap_or(0)
+        }
+        fn uid(&self, host_uid: u32) -> u32 {
+            match host_uid.checked_sub(100_000) {
+                Some(uid) if uid < 65536 => uid,
+                _ => 65534,
+            }
+        }
+        fn gid(&self, host_gid: u32) -> u32 {
+            self.uid(host_gid)
+        }
+    }
+
+    struct Identity;
+
+    impl IdView for Identity {
+        fn pid(&self, host_pid: u32) -> u32 {
+            host_pid
+        }
+        fn uid(&self, host_uid: u32) -> u32 {
+            host_uid
+        }
+        fn gid(&self, host_gid: u32) -> u32 {
+            host_gid
+        }
+    }
+
+    fn run(text: &[u8], view: &impl IdView, key: KeyField<'_>) -> Vec<u8> {
+        let mut buf = vec![0u8; text.len() + MAX_GROWTH];
+        let mut out = SliceSink::new(&mut buf);
+        translate(text, view, key, &mut out).unwrap();
+        out.as_bytes().to_vec()
+    }
+
+    #[test]
+    fn syscall_record_in_container_view() {
+        let text = b"arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c items=1 \
+ppid=1001 pid=1005 auid=4294967295 uid=100000 gid=100000 euid=100000 suid=100000 \
+fsuid=100000 egid=100000 sgid=100000 fsgid=100000 tty=ttyS0 ses=4294967295 \
+comm=\"cat\" exe=\"/usr/bin/cat\" key=(null)";
+        let got = run(text, &Container, KeyField::Replace(Some(b"ns1")));
+        let want = b"arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c items=1 \
+ppid=1 pid=5 auid=4294967295 uid=0 gid=0 euid=0 suid=0 \
+fsuid=0 egid=0 sgid=0 fsgid=0 tty=ttyS0 ses=4294967295 \
+comm=\"cat\" exe=\"/usr/bin/cat\" key=\"ns1\"";
+        assert_eq!(
+            std::str::from_utf8(&got).unwrap(),
+            std::str::from_utf8(want).unwrap()
+        );
+    }
+
+    #[test]
+    fn outside_pids_are_zero_and_unmapped_ids_overflow() {
+        let got = run(b"ppid=1 pid=1002 ouid=0 ogid=5", &Container, KeyField::Keep);
+        assert_eq!(got, b"ppid=0 pid=2 ouid=65534 ogid=65534");
+    }
+
+    #[test]
+    fn user_text_is_left_alone() {
+        let text = b"pid=1003 uid=100000 msg='op=x pid=1003 uid=100000 res=1' extra=1";
+        let got = run(text, &Container, KeyField::Keep);
+        assert_eq!(
+            got,
+            b"pid=3 uid=0 msg='op=x pid=1003 uid=100000 res=1' extra=1".to_vec()
+        );
+    }
+
+    #[test]
+    fn quoted_and_hex_values_are_not_numbers() {
+        let text = b"uid=\"100000\" pid=12ab name=pid=1005";
+        assert_eq!(run(text, &Container, KeyField::Keep), text.to_vec());
+    }
+
+    #[test]
+    fn keys_are_written_as_upstream_writes_them() {
+        assert_eq!(
+            run(b"key=\"host\"", &Identity, KeyField::Replace(None)),
+            b"key=(null)"
+        );
+        assert_eq!(
+            run(b"key=(null)", &Identity, KeyField::Replace(Some(b"a b"))),
+            b"key=612062"
+        );
+    }
+
+    #[test]
+    fn refuses_a_small_output() {
+        let mut buf = [0u8; 8];
+        let mut out = SliceSink::new(&mut buf);
+        assert_eq!(
+            translate(b"pid=1005 uid=100000", &Container, KeyField::Keep, &mut out),
+            Err(Full)
+        );
+    }
+
+    proptest! {
+        /// The identity view changes nothing, whatever the text.
+        #[test]
+        fn identity_view_is_a_copy(text in proptest::collection::vec(any::<u8>(), 0..300)) {
+            prop_assert_eq!(run(&text, &Identity, KeyField::Keep), text);
+        }
+
+        /// Translation never fails with MAX_GROWTH spare room, and changes
+        /// only the values of table fields.
+        #[test]
+        fn only_table_fields_change(
+            tokens in proptest::collection::vec(
+                (proptest::sample::select(vec!["pid", "uid", "gid", "ses", "comm", "key", "x"]),
+                 0u32..200_000), 0..30),
+        ) {
+            let text: Vec<u8> = tokens
+                .iter()
+                .map(|(name, value)| std::format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into_bytes();
+            let got = run(&text, &Container, KeyField::Keep);
+            let got = std::str::from_utf8(&got).unwrap();
+            let got: Vec<&str> = if got.is_empty() { vec![] } else { got.split(' ').collect() };
+            prop_assert_eq!(got.len(), tokens.len());
+            for ((name, value), token) in tokens.iter().zip(got) {
+                let want = match field_kind(name.as_bytes()) {
+                    Some(IdKind::Pid) => Container.pid(*value),
+                    Some(IdKind::Uid) => Container.uid(*value),
+                    Some(IdKind::Gid) => Container.gid(*value),
+                    None => *value,
+                };
+                prop_assert_eq!(token, std::format!("{name}={want}"));
+            }
+        }
+    }
+}
