@@ -57,7 +57,7 @@ impl QueueAccount {
         let over_bytes = self
             .bytes
             .checked_add(len)
-            .map_or(true, |bytes| bytes > self.byte_limit);
+            .is_none_or(|bytes| bytes > self.byte_limit);
         if over_count || over_bytes {
             self.lost = self.lost.wrapping_add(1);
             return Admit::Lost;
@@ -79,6 +79,11 @@ impl QueueAccount {
         debug_assert!(self.records > 0 && self.bytes >= len);
         self.records = self.records.saturating_sub(1);
         self.bytes = self.bytes.saturating_sub(len);
+    }
+
+    /// Resets the lost count (`AUDIT_SET` with the lost bit), returning it.
+    pub fn take_lost(&mut self) -> u32 {
+        core::mem::replace(&mut self.lost, 0)
     }
 
     /// Records queued now (`backlog` in `AUDIT_GET`).
@@ -113,6 +118,8 @@ mod tests {
         assert_eq!((queue.records(), queue.bytes(), queue.lost()), (2, 20, 1));
         queue.release(10);
         assert_eq!(queue.admit(10), Admit::Queued);
+        assert_eq!(queue.take_lost(), 1);
+        assert_eq!(queue.lost(), 0);
     }
 
     #[test]

@@ -240,8 +240,11 @@ impl<'a> RuleView<'a> {
         let action = word_at(data, 1);
         let field_count = word_at(data, 2) as usize;
         let buflen = word_at(data, 3 + BITMASK_WORDS + 3 * MAX_FIELDS) as usize;
-        let buf = &data[HEADER_LEN..];
-        if field_count > MAX_FIELDS || buflen != buf.len() {
+        // Netlink pads the message to four bytes, so the buffer may be
+        // followed by up to three bytes that are not the rule's; upstream
+        // reads only `buflen` bytes too.
+        let buf = data[HEADER_LEN..].get(..buflen).ok_or(EINVAL)?;
+        if field_count > MAX_FIELDS || data.len() - HEADER_LEN - buflen > 3 {
             return Err(EINVAL);
         }
         let list = flags & !FLAG_PREPEND;
@@ -345,6 +348,11 @@ impl<'a> RuleView<'a> {
             return Err(EINVAL);
         }
         Ok(rule)
+    }
+
+    /// The length of the rule on the wire, without netlink's padding.
+    pub fn wire_len(&self) -> usize {
+        HEADER_LEN + self.buf.len()
     }
 
     /// The rule's fields, in order.
@@ -629,9 +637,20 @@ mod tests {
     fn inconsistent_lengths() {
         let mut data = wire(&RuleBuilder::new(list::EXIT, action::ALWAYS).key(b"abc"));
         assert!(RuleView::parse(&data[..HEADER_LEN - 1]).is_err());
-        // buflen says 3, the buffer has 4 bytes.
+        // buflen says 3; netlink pads the message to 4 bytes, as
+        // auditctl's NLMSG_SPACE() does, and the padding is not the rule's.
         data.push(0);
+        let padded = RuleView::parse(&data).unwrap();
+        assert_eq!(padded.wire_len(), data.len() - 1);
+        assert_eq!(padded.key(), Some(&b"abc"[..]));
+        // More than padding after the buffer.
+        data.extend_from_slice(&[0, 0, 0]);
         assert_eq!(RuleView::parse(&data).err(), Some(errno::EINVAL));
+        // buflen beyond the message.
+        assert_eq!(
+            RuleView::parse(&data[..HEADER_LEN + 2]).err(),
+            Some(errno::EINVAL)
+        );
         // A buffer byte that no field takes.
         let mut data = wire(&RuleBuilder::new(list::EXIT, action::ALWAYS));
         let buflen_at = HEADER_LEN - 4;

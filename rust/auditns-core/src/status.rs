@@ -105,7 +105,7 @@ impl Status {
     }
 
     /// The status as sent in reply to `AUDIT_GET`.
-    pub fn to_wire(&self) -> [u8; STATUS_LEN] {
+    pub fn to_wire(self) -> [u8; STATUS_LEN] {
         let words = [
             self.mask,
             self.enabled,
@@ -239,7 +239,7 @@ impl Features {
     }
 
     /// The wire form.
-    pub fn to_wire(&self) -> [u8; Self::LEN] {
+    pub fn to_wire(self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         for (chunk, word) in
             out.chunks_exact_mut(4)

@@ -251,7 +251,7 @@ mod tests {
 
     impl IdView for Container {
         fn pid(&self, host_pid: u32) -> u32 {
-            host_pid.checked_sub(1000).unwrap_or(0)
+            host_pid.saturating_sub(1000)
         }
         fn uid(&self, host_uid: u32) -> u32 {
             match host_uid.checked_sub(100_000) {
