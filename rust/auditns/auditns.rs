@@ -7,9 +7,13 @@
 //! from the kernel, applies those decisions and writes the records.
 
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::{bindings, prelude::*};
+use kernel::{bindings, c_str, prelude::*};
 
 mod contid;
+mod kvec;
+mod namespace;
+mod nsaudit;
+mod nsref;
 mod record;
 mod task;
 
@@ -19,13 +23,27 @@ mod task;
 #[path = "../auditns-core/src/contid.rs"]
 mod contid_policy;
 #[allow(unreachable_pub, dead_code)]
+#[path = "../auditns-core/src/queue.rs"]
+mod queue;
+#[allow(unreachable_pub, dead_code)]
+#[path = "../auditns-core/src/rule.rs"]
+mod rule;
+#[allow(unreachable_pub, dead_code)]
+#[path = "../auditns-core/src/status.rs"]
+mod status;
+#[allow(unreachable_pub, dead_code)]
 #[path = "../auditns-core/src/text.rs"]
 mod text;
+#[allow(unreachable_pub, dead_code)]
+#[path = "../auditns-core/src/translate.rs"]
+mod translate;
 #[allow(unreachable_pub)]
 #[path = "../auditns-core/src/version.rs"]
 mod version;
 
 use contid::ContidRegistry;
+use nsaudit::NsRegistry;
+use nsref::UserNs;
 use task::TaskRef;
 
 module! {
@@ -48,6 +66,20 @@ pub(crate) fn audit_is_enabled() -> bool {
     enabled != kernel::bindings::AUDIT_OFF
 }
 
+/// The error for a positive errno value from the core crate.
+pub(crate) fn errno_error(errno: i32) -> Error {
+    Error::from_errno(-errno)
+}
+
+/// What the hooks work on.
+#[pin_data]
+pub(crate) struct State {
+    #[pin]
+    contid: ContidRegistry,
+    #[pin]
+    ns: NsRegistry,
+}
+
 /// The state the hooks work on.
 ///
 /// # Invariants
@@ -55,10 +87,10 @@ pub(crate) fn audit_is_enabled() -> bool {
 /// Non-null exactly while the hooks are registered, and then points to the
 /// registry owned by the loaded [`AuditNs`]; `audit_ext_unregister()` waits
 /// for running hooks before the registry is freed.
-static REGISTRY: AtomicPtr<ContidRegistry> = AtomicPtr::new(core::ptr::null_mut());
+static REGISTRY: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Runs `f` on the registry; hooks only run while it exists.
-fn with_registry<R: Default>(f: impl FnOnce(&ContidRegistry) -> R) -> R {
+fn with_registry<R: Default>(f: impl FnOnce(&State) -> R) -> R {
     let registry = REGISTRY.load(Ordering::Acquire);
     if registry.is_null() {
         return R::default();
@@ -85,7 +117,7 @@ unsafe extern "C" fn set_contid_hook(
     };
     // SAFETY: the /proc handler passes `len` bytes it copied into `buf`.
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
-    with_registry(|registry| match registry.set(target, input) {
+    with_registry(|registry| match registry.contid.set(target, input) {
         Ok(()) => 0,
         Err(err) => err.to_errno(),
     })
@@ -99,7 +131,7 @@ unsafe extern "C" fn set_contid_hook(
 unsafe extern "C" fn task_alloc_hook(tsk: *mut bindings::task_struct) -> kernel::ffi::c_int {
     // SAFETY: copy_process() passes the task it is creating.
     if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
-        with_registry(|registry| registry.task_created(task));
+        with_registry(|registry| registry.contid.task_created(task));
     }
     0
 }
@@ -112,7 +144,10 @@ unsafe extern "C" fn task_alloc_hook(tsk: *mut bindings::task_struct) -> kernel:
 unsafe extern "C" fn task_free_hook(tsk: *mut bindings::task_struct) {
     // SAFETY: do_exit() and copy_process() pass a task they still hold.
     if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
-        with_registry(|registry| registry.task_gone(task));
+        with_registry(|registry| {
+            registry.contid.task_gone(task);
+            registry.ns.task_free(task);
+        });
     }
 }
 
@@ -127,30 +162,132 @@ unsafe extern "C" fn log_exit_aux_hook(ctx: *mut bindings::audit_context) {
     unsafe { contid::log_container_id(ctx) };
 }
 
+/// The `syscall_exit` hook: do namespaces want current's event?
+///
+/// # Safety
+///
+/// `ctx` must be current's audit context, in its syscall exit.
+unsafe extern "C" fn syscall_exit_hook(ctx: *mut bindings::audit_context, _host: bool) -> bool {
+    with_registry(|registry| registry.ns.syscall_exit(ctx))
+}
+
+/// The `log_end` hook: a record is complete.
+///
+/// # Safety
+///
+/// `text` must point to `len` readable bytes for the call.
+unsafe extern "C" fn log_end_hook(
+    ctx: *mut bindings::audit_context,
+    msg_type: kernel::ffi::c_int,
+    text: *const kernel::ffi::c_char,
+    len: usize,
+    _host: bool,
+) {
+    let Ok(msg_type) = u32::try_from(msg_type) else {
+        return;
+    };
+    // SAFETY: audit_log_end() passes the record's `len` bytes of text.
+    let text = unsafe { core::slice::from_raw_parts(text.cast::<u8>(), len) };
+    with_registry(|registry| registry.ns.log_end(ctx, msg_type, text));
+}
+
+/// The `netlink_msg` hook: a message from outside the initial user namespace.
+///
+/// # Safety
+///
+/// `nlh` must be a message of `skb` whose `nlmsg_len` bytes are readable.
+unsafe extern "C" fn netlink_msg_hook(
+    skb: *mut bindings::sk_buff,
+    nlh: *mut bindings::nlmsghdr,
+    _ack: *mut bool,
+) -> kernel::ffi::c_int {
+    // SAFETY: audit_receive() checked the header with nlmsg_ok().
+    let header = unsafe { &*nlh };
+    let header_len = core::mem::size_of::<bindings::nlmsghdr>();
+    let payload_len = (header.nlmsg_len as usize).saturating_sub(header_len);
+    // SAFETY: nlmsg_ok() checked that `nlmsg_len` bytes are in the buffer.
+    let payload =
+        unsafe { core::slice::from_raw_parts(nlh.cast::<u8>().add(header_len), payload_len) };
+    with_registry(|registry| registry.ns.netlink_msg(skb, header, payload))
+}
+
+/// The `userns_free` hook: a user namespace goes away.
+///
+/// # Safety
+///
+/// `ns` must be a user namespace that is live for the call.
+unsafe extern "C" fn userns_free_hook(ns: *mut bindings::user_namespace) {
+    // SAFETY: free_user_ns() passes the namespace before freeing it.
+    if let Some(userns) = unsafe { UserNs::from_raw(ns) } {
+        with_registry(|registry| registry.ns.userns_free(userns));
+    }
+}
+
 static HOOKS: bindings::audit_ext_ops = bindings::audit_ext_ops {
     set_contid: Some(set_contid_hook),
     task_alloc: Some(task_alloc_hook),
     task_free: Some(task_free_hook),
     log_exit_aux: Some(log_exit_aux_hook),
-    // Per-user-namespace audit (rulespaces, delivery, the netlink protocol)
-    // will take these; without them the host's path is unchanged and
-    // containers keep getting ECONNREFUSED.
-    syscall_exit: None,
-    log_end: None,
-    netlink_msg: None,
+    syscall_exit: Some(syscall_exit_hook),
+    log_end: Some(log_end_hook),
+    netlink_msg: Some(netlink_msg_hook),
+    userns_free: Some(userns_free_hook),
 };
+
+/// The workqueue records are delivered on.
+///
+/// # Invariants
+///
+/// `0` was returned by `alloc_workqueue()` and is destroyed on drop.
+struct DeliveryQueue(core::ptr::NonNull<bindings::workqueue_struct>);
+
+// SAFETY: a workqueue may be used and destroyed from any thread.
+unsafe impl Send for DeliveryQueue {}
+// SAFETY: queuing work is safe from any thread; nothing else is done with it.
+unsafe impl Sync for DeliveryQueue {}
+
+impl DeliveryQueue {
+    fn new() -> Result<Self> {
+        // SAFETY: the format is a NUL-terminated string without conversions.
+        let wq = unsafe {
+            bindings::alloc_workqueue(
+                c_str!("auditns").as_char_ptr(),
+                bindings::wq_flags_WQ_UNBOUND,
+                0,
+            )
+        };
+        core::ptr::NonNull::new(wq).map(Self).ok_or(ENOMEM)
+    }
+}
+
+impl Drop for DeliveryQueue {
+    fn drop(&mut self) {
+        // SAFETY: the queue was allocated in `new`; this waits for its work.
+        unsafe { bindings::destroy_workqueue(self.0.as_ptr()) };
+    }
+}
 
 struct AuditNs {
     /// Used by the hooks through [`REGISTRY`]; freed after they are gone.
-    _registry: Pin<KBox<ContidRegistry>>,
+    registry: Pin<KBox<State>>,
+    delivery: Option<DeliveryQueue>,
 }
 
 impl kernel::Module for AuditNs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registry = KBox::pin_init(ContidRegistry::new(), GFP_KERNEL)?;
+        let registry = KBox::pin_init(
+            pin_init!(State {
+                contid <- ContidRegistry::new(),
+                ns <- NsRegistry::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let delivery = DeliveryQueue::new()?;
+        namespace::STOPPING.store(false, Ordering::Release);
+        namespace::DELIVERY_QUEUE.store(delivery.0.as_ptr() as usize, Ordering::Release);
         // The hooks may run as soon as they are registered.
         REGISTRY.store(
-            core::ptr::from_ref::<ContidRegistry>(&*registry).cast_mut(),
+            core::ptr::from_ref::<State>(&*registry).cast_mut(),
             Ordering::Release,
         );
         // SAFETY: `HOOKS` is a static, valid until unregistered in `drop`.
@@ -169,7 +306,8 @@ impl kernel::Module for AuditNs {
             }
         );
         Ok(AuditNs {
-            _registry: registry,
+            registry,
+            delivery: Some(delivery),
         })
     }
 }
@@ -179,6 +317,11 @@ impl Drop for AuditNs {
         // SAFETY: `HOOKS` was registered in `init`; this waits until no hook runs.
         unsafe { bindings::audit_ext_unregister(&HOOKS) };
         REGISTRY.store(core::ptr::null_mut(), Ordering::Release);
+        // No hook runs now; stop delivery, wait for it, then free the state.
+        namespace::STOPPING.store(true, Ordering::Release);
+        namespace::DELIVERY_QUEUE.store(0, Ordering::Release);
+        drop(self.delivery.take());
+        self.registry.ns.clear();
         pr_info!("auditns unloaded\n");
     }
 }

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The audit state of one user namespace: settings, daemon, rules, queue.
+
+use crate::kvec;
+use crate::nsref::{NetRef, PidNsRef, ProcessRef, UserNs};
+use crate::queue::{Admit, QueueAccount};
+use crate::rule::{self, EventFields, RuleView};
+use crate::status::{Features, Settings};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::{Arc, Mutex, SpinLock},
+    workqueue::{self, Work, WorkItem},
+};
+
+/// Most rules one namespace may hold (all lists together).
+pub(crate) const MAX_RULES_PER_NS: usize = 1024;
+/// Most bytes of records one namespace may have queued.
+pub(crate) const MAX_QUEUED_BYTES: usize = 1 << 20;
+
+/// The daemon registered with `AUDIT_SET` pid.
+pub(crate) struct Daemon {
+    /// Its netlink port.
+    pub(crate) portid: u32,
+    /// The network namespace of its socket.
+    pub(crate) net: NetRef,
+    /// The process, to tell whether it still runs.
+    pub(crate) process: ProcessRef,
+}
+
+/// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back.
+pub(crate) struct StoredRule {
+    data: KVec<u8>,
+}
+
+impl StoredRule {
+    /// The rule, validated when it was added.
+    pub(crate) fn view(&self) -> Option<RuleView<'_>> {
+        RuleView::parse(&self.data).ok()
+    }
+
+    /// The wire form.
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+/// A record waiting for the daemon.
+pub(crate) struct QueuedRecord {
+    msg_type: u16,
+    text: KVec<u8>,
+}
+
+/// What is behind a namespace's lock.
+pub(crate) struct NsState {
+    /// The `AUDIT_SET` settings.
+    pub(crate) settings: Settings,
+    /// The `AUDIT_SET_FEATURE` state; kept and reported only.
+    pub(crate) features: Features,
+    /// The registered daemon, if any.
+    pub(crate) daemon: Option<Daemon>,
+    /// Counts of the queue.
+    pub(crate) queue: QueueAccount,
+    /// Records waiting, oldest first.
+    pending: KVec<QueuedRecord>,
+}
+
+/// A namespace's rules.
+pub(crate) struct Rules {
+    /// Exit-list rules, in order.
+    pub(crate) exit: KVec<StoredRule>,
+    /// User-list and exclude-list rules, in order.
+    pub(crate) other: KVec<StoredRule>,
+}
+
+/// The audit state of one user namespace.
+#[pin_data]
+pub(crate) struct Namespace {
+    /// The namespace; dropped from the registry before it is freed.
+    pub(crate) userns: UserNs,
+    /// The PID namespace the daemon sees, which records are translated into.
+    pub(crate) view: PidNsRef,
+    /// Taken in any task context, also where sleeping is not allowed.
+    #[pin]
+    pub(crate) state: SpinLock<NsState>,
+    /// Taken where sleeping is allowed only.
+    #[pin]
+    pub(crate) rules: Mutex<Rules>,
+    #[pin]
+    work: Work<Namespace>,
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Self> for Namespace { self.work }
+}
+
+/// Set while the module unloads, so that delivery stops re-queuing itself.
+pub(crate) static STOPPING: AtomicBool = AtomicBool::new(false);
+/// The queue delivery runs on; set while the module is loaded.
+pub(crate) static DELIVERY_QUEUE: AtomicUsize = AtomicUsize::new(0);
+
+impl Namespace {
+    /// New state for `userns`, seen from the current task's PID namespace.
+    pub(crate) fn new(userns: UserNs) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Namespace {
+                userns,
+                view: PidNsRef::current(),
+                state <- kernel::new_spinlock!(NsState {
+                    settings: Settings::default(),
+                    features: Features { vers: Features::VERSION, ..Features::default() },
+                    daemon: None,
+                    queue: QueueAccount::new(
+                        crate::queue::DEFAULT_BACKLOG_LIMIT,
+                        MAX_QUEUED_BYTES,
+                    ),
+                    pending: KVec::new(),
+                }, "auditns::Namespace::state"),
+                rules <- kernel::new_mutex!(Rules { exit: KVec::new(), other: KVec::new() },
+                    "auditns::Namespace::rules"),
+                work <- kernel::new_work!("auditns::Namespace::work"),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )
+    }
+
+    /// Whether a live daemon is registered and the namespace audits.
+    pub(crate) fn is_listening(&self) -> bool {
+        let state = self.state.lock();
+        state.settings.enabled != 0 && state.daemon.as_ref().is_some_and(|d| d.process.is_alive())
+    }
+
+    /// Queues a record for the daemon; in any task context, never sleeps.
+    ///
+    /// `text` is translated into this namespace's view first.
+    pub(crate) fn enqueue(
+        self: &Arc<Self>,
+        msg_type: u16,
+        text: &[u8],
+        key: crate::translate::KeyField<'_>,
+    ) {
+        let view = View { ns: self };
+        let capacity = text.len() + crate::translate::MAX_GROWTH;
+        let Ok(mut buf) = KVec::from_elem(0u8, capacity, GFP_ATOMIC | __GFP_NOWARN) else {
+            self.state.lock().queue.count_lost();
+            return;
+        };
+        let len = {
+            let mut out = crate::translate::SliceSink::new(buf.as_mut_slice());
+            if crate::translate::translate(text, &view, key, &mut out).is_err() {
+                self.state.lock().queue.count_lost();
+                return;
+            }
+            out.len()
+        };
+        // SAFETY: `len` is at most `capacity`, the initialised length.
+        unsafe { buf.set_len(len) };
+        let mut state = self.state.lock();
+        if state.daemon.is_none() || state.settings.enabled == 0 {
+            return;
+        }
+        state.queue.backlog_limit = state.settings.backlog_limit;
+        if state.queue.admit(len) == Admit::Lost {
+            return;
+        }
+        if state
+            .pending
+            .push(
+                QueuedRecord {
+                    msg_type,
+                    text: buf,
+                },
+                GFP_ATOMIC | __GFP_NOWARN,
+            )
+            .is_err()
+        {
+            state.queue.release(len);
+            state.queue.count_lost();
+            return;
+        }
+        drop(state);
+        self.schedule_delivery();
+    }
+
+    fn schedule_delivery(self: &Arc<Self>) {
+        let queue = DELIVERY_QUEUE.load(Ordering::Acquire);
+        if queue == 0 || STOPPING.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: `DELIVERY_QUEUE` holds a workqueue allocated at module
+        // load and destroyed only after it is cleared and drained.
+        let queue =
+            unsafe { workqueue::Queue::from_raw(queue as *const bindings::workqueue_struct) };
+        // Already queued is fine: that run will see this record too.
+        let _ = queue.enqueue(self.clone());
+    }
+
+    /// Forgets the daemon and what was queued for it.
+    pub(crate) fn unregister_daemon(&self) {
+        let (daemon, pending) = {
+            let mut state = self.state.lock();
+            let pending = core::mem::take(&mut state.pending);
+            for record in pending.iter() {
+                state.queue.release(record.text.len());
+            }
+            (state.daemon.take(), pending)
+        };
+        // References are dropped outside the lock.
+        drop((daemon, pending));
+    }
+
+    /// Sends what is queued; runs on the delivery workqueue.
+    fn deliver(self: Arc<Self>) {
+        loop {
+            let (batch, net, portid) = {
+                let mut state = self.state.lock();
+                let Some(daemon) = state.daemon.as_ref() else {
+                    return;
+                };
+                let (net, portid) = (daemon.net.clone(), daemon.portid);
+                if state.pending.is_empty() {
+                    return;
+                }
+                (core::mem::take(&mut state.pending), net, portid)
+            };
+            let mut records = batch.into_iter();
+            while let Some(record) = records.next() {
+                // SAFETY: `net` holds a reference; the text is `len` bytes.
+                let rc = unsafe {
+                    bindings::audit_ext_unicast(
+                        net.as_ptr(),
+                        portid,
+                        i32::from(record.msg_type),
+                        record.text.as_ptr().cast(),
+                        record.text.len(),
+                    )
+                };
+                if rc == -(bindings::EAGAIN as i32) {
+                    // The daemon's socket is full: put the rest back in front
+                    // and try again shortly.
+                    self.requeue_front(record, records);
+                    if !STOPPING.load(Ordering::Acquire) {
+                        // SAFETY: a worker may sleep.
+                        unsafe { bindings::msleep(10) };
+                        self.schedule_delivery();
+                    }
+                    return;
+                }
+                let mut state = self.state.lock();
+                state.queue.release(record.text.len());
+                if rc < 0 {
+                    state.queue.count_lost();
+                }
+                drop(state);
+                if rc == -(bindings::ECONNREFUSED as i32) {
+                    self.unregister_daemon();
+                    for lost in records.by_ref() {
+                        let mut state = self.state.lock();
+                        state.queue.count_lost();
+                        drop(state);
+                        drop(lost);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn requeue_front(&self, first: QueuedRecord, rest: impl Iterator<Item = QueuedRecord>) {
+        let mut front = KVec::new();
+        let mut dropped = 0usize;
+        for record in Iterator::chain(core::iter::once(first), rest) {
+            let len = record.text.len();
+            if front.push(record, GFP_KERNEL).is_err() {
+                dropped += len;
+            }
+        }
+        let mut state = self.state.lock();
+        if dropped != 0 {
+            state.queue.release(dropped);
+            state.queue.count_lost();
+        }
+        let newer = core::mem::take(&mut state.pending);
+        for record in newer {
+            let len = record.text.len();
+            if front.push(record, GFP_ATOMIC | __GFP_NOWARN).is_err() {
+                state.queue.release(len);
+                state.queue.count_lost();
+            }
+        }
+        state.pending = front;
+    }
+
+    /// Adds a rule; returns whether it is an exit rule.
+    pub(crate) fn add_rule(&self, data: &[u8]) -> Result<bool> {
+        let rule = RuleView::parse(data).map_err(crate::errno_error)?;
+        let is_exit = rule.list == rule::list::EXIT;
+        let data = &data[..rule.wire_len()];
+        let mut copy = KVec::with_capacity(data.len(), GFP_KERNEL_ACCOUNT)?;
+        copy.extend_from_slice(data, GFP_KERNEL_ACCOUNT)?;
+        let mut rules = self.rules.lock();
+        if rules.exit.len() + rules.other.len() >= MAX_RULES_PER_NS {
+            return Err(ENOSPC);
+        }
+        if Iterator::chain(rules.exit.iter(), rules.other.iter())
+            .any(|other| same_rule(other.data(), data))
+        {
+            return Err(EEXIST);
+        }
+        let list = if is_exit {
+            &mut rules.exit
+        } else {
+            &mut rules.other
+        };
+        list.push(StoredRule { data: copy }, GFP_KERNEL_ACCOUNT)?;
+        if rule.prepend {
+            list.as_mut_slice().rotate_right(1);
+        }
+        Ok(is_exit)
+    }
+
+    /// Deletes the rule equal to `data`; returns whether it was an exit rule.
+    pub(crate) fn del_rule(&self, data: &[u8]) -> Result<bool> {
+        let rule = RuleView::parse(data).map_err(crate::errno_error)?;
+        let is_exit = rule.list == rule::list::EXIT;
+        let data = &data[..rule.wire_len()];
+        let mut rules = self.rules.lock();
+        let list = if is_exit {
+            &mut rules.exit
+        } else {
+            &mut rules.other
+        };
+        let index = list
+            .iter()
+            .position(|other| same_rule(other.data(), data))
+            .ok_or(ENOENT)?;
+        drop(kvec::remove(list, index));
+        Ok(is_exit)
+    }
+
+    /// Removes every rule; returns how many exit rules there were.
+    pub(crate) fn clear_rules(&self) -> usize {
+        let mut rules = self.rules.lock();
+        let exit = core::mem::take(&mut rules.exit);
+        rules.other = KVec::new();
+        exit.len()
+    }
+
+    /// Decides the current syscall event with the exit rules: `Some(key)` if
+    /// a rule selects it (with the rule's key, if any).
+    pub(crate) fn select_syscall(&self, event: &SyscallEvent<'_>) -> Option<Option<KVec<u8>>> {
+        if !self.is_listening() {
+            return None;
+        }
+        let nr = u32::try_from(event.info.major).ok()?;
+        let rules = self.rules.lock();
+        for stored in rules.exit.iter() {
+            let Some(rule) = stored.view() else { continue };
+            if !rule.has_syscall(nr) || !rule.matches(event) {
+                continue;
+            }
+            if rule.action != rule::action::ALWAYS {
+                return None;
+            }
+            let key = match rule.key() {
+                Some(key) => {
+                    let mut copy = KVec::with_capacity(key.len(), GFP_KERNEL).ok()?;
+                    copy.extend_from_slice(key, GFP_KERNEL).ok()?;
+                    Some(copy)
+                }
+                None => None,
+            };
+            return Some(key);
+        }
+        None
+    }
+
+    /// Whether the exclude and user lists let a user message of `msg_type`
+    /// through: an exclude rule with action never on its type drops it.
+    pub(crate) fn user_msg_excluded(&self, msg_type: u32) -> bool {
+        struct MsgType(u32);
+        impl EventFields for MsgType {
+            fn value(&self, id: u32) -> Option<u64> {
+                (id == rule::field::MSGTYPE).then_some(u64::from(self.0))
+            }
+        }
+        let rules = self.rules.lock();
+        rules.other.iter().any(|stored| {
+            stored.view().is_some_and(|rule| {
+                rule.list == rule::list::EXCLUDE
+                    && rule.action == rule::action::NEVER
+                    && rule.matches(&MsgType(msg_type))
+            })
+        })
+    }
+}
+
+impl WorkItem for Namespace {
+    type Pointer = Arc<Namespace>;
+
+    fn run(this: Arc<Namespace>) {
+        this.deliver();
+    }
+}
+
+/// Rules are equal if all but the prepend flag are: upstream's
+/// `audit_compare_rule()` compares the same parts.
+fn same_rule(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.len() >= 4
+        && (a[..4]
+            .iter()
+            .zip(&b[..4])
+            .all(|(x, y)| x & !(rule::FLAG_PREPEND as u8) == y & !(rule::FLAG_PREPEND as u8)))
+        && a[4..] == b[4..]
+}
+
+/// How a namespace sees host PIDs and ids, for the translator.
+struct View<'a> {
+    ns: &'a Namespace,
+}
+
+impl crate::translate::IdView for View<'_> {
+    fn pid(&self, host_pid: u32) -> u32 {
+        self.ns.view.pid_from_host(host_pid)
+    }
+    fn uid(&self, host_uid: u32) -> u32 {
+        self.ns.userns.uid_from_host(host_uid)
+    }
+    fn gid(&self, host_gid: u32) -> u32 {
+        self.ns.userns.gid_from_host(host_gid)
+    }
+}
+
+/// The current syscall event, as one namespace's rules see it.
+pub(crate) struct SyscallEvent<'a> {
+    pub(crate) info: bindings::audit_ext_syscall,
+    pub(crate) ids: bindings::audit_ext_ids,
+    pub(crate) pid: u32,
+    pub(crate) ppid: u32,
+    pub(crate) sessionid: u32,
+    pub(crate) contid: u64,
+    pub(crate) _ns: &'a Namespace,
+}
+
+impl EventFields for SyscallEvent<'_> {
+    fn value(&self, id: u32) -> Option<u64> {
+        use rule::field;
+        let ids = &self.ids;
+        Some(match id {
+            field::PID => u64::from(self.pid),
+            field::PPID => u64::from(self.ppid),
+            field::UID => u64::from(ids.uid),
+            field::EUID => u64::from(ids.euid),
+            field::SUID => u64::from(ids.suid),
+            field::FSUID => u64::from(ids.fsuid),
+            field::GID => u64::from(ids.gid),
+            field::EGID => u64::from(ids.egid),
+            field::SGID => u64::from(ids.sgid),
+            field::FSGID => u64::from(ids.fsgid),
+            field::LOGINUID => u64::from(ids.loginuid),
+            field::LOGINUID_SET => u64::from(ids.loginuid != u32::MAX),
+            field::SESSIONID => u64::from(self.sessionid),
+            field::CONTID => self.contid,
+            field::ARCH => u64::from(self.info.arch),
+            field::EXIT if self.info.return_valid != 0 => self.info.return_code as u64,
+            // AUDITSC_SUCCESS is 1, AUDITSC_FAILURE 2.
+            field::SUCCESS if self.info.return_valid != 0 => u64::from(self.info.return_valid == 1),
+            field::ARG0..=field::ARG3 => self.info.argv[(id - field::ARG0) as usize] as u64,
+            _ => return None,
+        })
+    }
+}

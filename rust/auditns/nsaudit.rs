@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-user-namespace audit: the registry of namespaces, the audience of
+//! each event, and the netlink protocol a namespace's daemon speaks.
+
+use crate::kvec;
+use crate::namespace::{Daemon, Namespace, SyscallEvent};
+use crate::nsref::{NetRef, PidNsRef, ProcessRef, UserNs};
+use crate::rule;
+use crate::status::{Features, Status, FEATURE_BITMAP};
+use crate::task::TaskRef;
+use crate::translate::KeyField;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::{Arc, SpinLock},
+};
+
+/// Most user namespaces with audit state at once: any user may create
+/// namespaces, so the state they can make the host keep is bounded.
+pub(crate) const MAX_NAMESPACES: usize = 4096;
+
+/// Largest text of a user message, as upstream's `AUDIT_MESSAGE_TEXT_MAX`.
+const MESSAGE_TEXT_MAX: usize = 8560;
+
+/// One namespace that receives the current event, with the key of the
+/// rule that selected it.
+struct Audience {
+    ns: Arc<Namespace>,
+    key: Option<KVec<u8>>,
+}
+
+/// The audience of a task's event in flight, from its syscall exit to its
+/// end-of-event record.
+struct InFlight {
+    task: usize,
+    audience: KVec<Audience>,
+}
+
+/// All per-namespace state.
+#[pin_data]
+pub(crate) struct NsRegistry {
+    #[pin]
+    namespaces: SpinLock<KVec<Arc<Namespace>>>,
+    #[pin]
+    in_flight: SpinLock<KVec<InFlight>>,
+    /// Entries of `in_flight`, read without its lock on every record.
+    in_flight_count: AtomicUsize,
+    /// Exit rules of all namespaces, read on every syscall exit.
+    exit_rules: AtomicUsize,
+}
+
+impl NsRegistry {
+    /// An empty registry.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(NsRegistry {
+            namespaces <- kernel::new_spinlock!(KVec::new(), "auditns::NsRegistry::namespaces"),
+            in_flight <- kernel::new_spinlock!(KVec::new(), "auditns::NsRegistry::in_flight"),
+            in_flight_count: AtomicUsize::new(0),
+            exit_rules: AtomicUsize::new(0),
+        })
+    }
+
+    fn find(&self, userns: UserNs) -> Option<Arc<Namespace>> {
+        self.namespaces
+            .lock()
+            .iter()
+            .find(|ns| ns.userns == userns)
+            .cloned()
+    }
+
+    fn find_or_create(&self, userns: UserNs) -> Result<Arc<Namespace>> {
+        if let Some(ns) = self.find(userns) {
+            return Ok(ns);
+        }
+        let fresh = Namespace::new(userns)?;
+        let mut namespaces = self.namespaces.lock();
+        if let Some(ns) = namespaces.iter().find(|ns| ns.userns == userns) {
+            return Ok(ns.clone());
+        }
+        if namespaces.len() >= MAX_NAMESPACES {
+            return Err(ENOSPC);
+        }
+        if namespaces.len() == namespaces.capacity() {
+            // Grow outside the atomic allocator's reach: move the entries
+            // into a larger vector allocated before the lock was taken.
+            drop(namespaces);
+            let len = self.namespaces.lock().len();
+            let mut room = KVec::with_capacity(2 * len + 4, GFP_KERNEL_ACCOUNT)?;
+            namespaces = self.namespaces.lock();
+            if let Some(ns) = namespaces.iter().find(|ns| ns.userns == userns) {
+                return Ok(ns.clone());
+            }
+            if room.capacity() <= namespaces.len() {
+                return Err(EAGAIN);
+            }
+            let old = core::mem::take(&mut *namespaces);
+            for ns in old {
+                room.push(ns, GFP_ATOMIC)?;
+            }
+            *namespaces = room;
+        }
+        namespaces.push(fresh.clone(), GFP_ATOMIC)?;
+        Ok(fresh)
+    }
+
+    /// The nearest namespace, from `userns` up to but not including the
+    /// initial one, whose daemon listens.
+    fn listening_chain(&self, userns: UserNs) -> Result<KVec<Arc<Namespace>>> {
+        let mut chain = KVec::new();
+        let mut walker = Some(userns);
+        while let Some(userns) = walker {
+            if userns.is_initial() {
+                break;
+            }
+            if let Some(ns) = self.find(userns) {
+                if ns.is_listening() {
+                    chain.push(ns, GFP_KERNEL)?;
+                }
+            }
+            walker = userns.parent();
+        }
+        Ok(chain)
+    }
+
+    fn count_exit_rules(&self, delta: isize) {
+        if delta >= 0 {
+            self.exit_rules.fetch_add(delta as usize, Ordering::Relaxed);
+        } else {
+            self.exit_rules
+                .fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
+        }
+        // Namespace rules must count in audit_n_rules, or syscalls that only
+        // a namespace wants never collect. It cannot fail here: the module
+        // only takes back what it added.
+        // SAFETY: may sleep; every caller runs in process context.
+        let _ = unsafe { bindings::audit_ext_count_rules(delta as i32) };
+    }
+
+    /// The `userns_free` hook: forget `userns`.
+    pub(crate) fn userns_free(&self, userns: UserNs) {
+        let removed = {
+            let mut namespaces = self.namespaces.lock();
+            let index = namespaces.iter().position(|ns| ns.userns == userns);
+            index.and_then(|index| kvec::swap_remove(&mut namespaces, index))
+        };
+        if let Some(ns) = removed {
+            ns.unregister_daemon();
+            let exit_rules = ns.clear_rules();
+            self.count_exit_rules(-(exit_rules as isize));
+        }
+    }
+
+    /// Forgets every namespace; for module unload, after the hooks are gone.
+    pub(crate) fn clear(&self) {
+        let namespaces = core::mem::take(&mut *self.namespaces.lock());
+        for ns in namespaces.iter() {
+            ns.unregister_daemon();
+            ns.clear_rules();
+        }
+        let in_flight = core::mem::take(&mut *self.in_flight.lock());
+        drop((namespaces, in_flight));
+    }
+
+    /// The `syscall_exit` hook: which namespaces' rules select the event of
+    /// `ctx`, current's context. Returns true if any does.
+    pub(crate) fn syscall_exit(&self, ctx: *mut bindings::audit_context) -> bool {
+        if self.exit_rules.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        let mut info = bindings::audit_ext_syscall::default();
+        // SAFETY: `ctx` is current's context, in its syscall exit.
+        if unsafe { bindings::audit_ext_syscall_info(ctx, &mut info) } != 0 {
+            return false;
+        }
+        let (sessionid, contid) = TaskRef::with_current(|task| (task.sessionid(), task.contid()));
+        let mut audience = KVec::new();
+        let mut walker = Some(UserNs::current());
+        while let Some(userns) = walker {
+            if userns.is_initial() {
+                break;
+            }
+            if let Some(ns) = self.find(userns) {
+                let mut ids = bindings::audit_ext_ids::default();
+                // SAFETY: the namespace is current's or an ancestor, live.
+                unsafe { bindings::audit_ext_current_ids(userns.as_ptr(), &mut ids) };
+                let event = SyscallEvent {
+                    info,
+                    ids,
+                    pid: ns.view.current_tgid(),
+                    ppid: ns.view.current_ppid(),
+                    sessionid,
+                    contid,
+                    _ns: &ns,
+                };
+                if let Some(key) = ns.select_syscall(&event) {
+                    if audience
+                        .push(
+                            Audience {
+                                ns: ns.clone(),
+                                key,
+                            },
+                            GFP_KERNEL,
+                        )
+                        .is_err()
+                    {
+                        ns.state.lock().queue.count_lost();
+                    }
+                }
+            }
+            walker = userns.parent();
+        }
+        if audience.is_empty() {
+            return false;
+        }
+        let task = TaskRef::with_current(|task| task.as_ptr() as usize);
+        let entry = InFlight { task, audience };
+        let stale = {
+            let mut in_flight = self.in_flight.lock();
+            let stale = in_flight
+                .iter()
+                .position(|e| e.task == task)
+                .and_then(|index| kvec::swap_remove(&mut in_flight, index));
+            if in_flight.len() == in_flight.capacity() {
+                // Move the entries into `room`, grown outside the lock.
+                drop(in_flight);
+                let len = self.in_flight.lock().len();
+                let mut room = match KVec::with_capacity(2 * len + 4, GFP_KERNEL) {
+                    Ok(room) => room,
+                    Err(_) => return false,
+                };
+                in_flight = self.in_flight.lock();
+                if room.capacity() <= in_flight.len() {
+                    return false;
+                }
+                let old = core::mem::take(&mut *in_flight);
+                for e in old {
+                    let _ = room.push(e, GFP_ATOMIC);
+                }
+                *in_flight = room;
+            }
+            if in_flight.push(entry, GFP_ATOMIC).is_ok() && stale.is_none() {
+                self.in_flight_count.fetch_add(1, Ordering::Relaxed);
+            }
+            stale
+        };
+        drop(stale);
+        true
+    }
+
+    /// The `log_end` hook: hand a record of current's event to its audience.
+    pub(crate) fn log_end(&self, ctx: *mut bindings::audit_context, msg_type: u32, text: &[u8]) {
+        if self.in_flight_count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        // SAFETY: `in_task()` only reads the preempt count.
+        if ctx.is_null() || !unsafe { bindings::in_task() } {
+            return;
+        }
+        // SAFETY: `audit_context()` reads current's own context pointer.
+        if ctx != unsafe { bindings::audit_context() } {
+            return;
+        }
+        let task = TaskRef::with_current(|task| task.as_ptr() as usize);
+        let Ok(msg_type16) = u16::try_from(msg_type) else {
+            return;
+        };
+        let done = {
+            let mut in_flight = self.in_flight.lock();
+            let Some(index) = in_flight.iter().position(|e| e.task == task) else {
+                return;
+            };
+            for member in in_flight[index].audience.iter() {
+                let key = if msg_type == bindings::AUDIT_SYSCALL {
+                    KeyField::Replace(member.key.as_deref())
+                } else {
+                    KeyField::Keep
+                };
+                member.ns.enqueue(msg_type16, text, key);
+            }
+            if msg_type == bindings::AUDIT_EOE {
+                self.in_flight_count.fetch_sub(1, Ordering::Relaxed);
+                kvec::swap_remove(&mut in_flight, index)
+            } else {
+                None
+            }
+        };
+        drop(done);
+    }
+
+    /// The `task_free` hook: forget an event the task never ended.
+    pub(crate) fn task_free(&self, task: TaskRef<'_>) {
+        if self.in_flight_count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let task = task.as_ptr() as usize;
+        let stale = {
+            let mut in_flight = self.in_flight.lock();
+            let index = in_flight.iter().position(|e| e.task == task);
+            let stale = index.and_then(|index| kvec::swap_remove(&mut in_flight, index));
+            if stale.is_some() {
+                self.in_flight_count.fetch_sub(1, Ordering::Relaxed);
+            }
+            stale
+        };
+        drop(stale);
+    }
+
+    /// The `netlink_msg` hook: a message from a task outside the initial
+    /// user namespace. Returns 0, a positive answer, or a negative errno.
+    pub(crate) fn netlink_msg(
+        &self,
+        skb: *mut bindings::sk_buff,
+        nlh: &bindings::nlmsghdr,
+        payload: &[u8],
+    ) -> i32 {
+        match self.handle(skb, nlh, payload) {
+            Ok(answer) => answer,
+            Err(err) => err.to_errno(),
+        }
+    }
+
+    fn handle(
+        &self,
+        skb: *mut bindings::sk_buff,
+        nlh: &bindings::nlmsghdr,
+        payload: &[u8],
+    ) -> Result<i32> {
+        let msg_type = u32::from(nlh.nlmsg_type);
+        let userns = UserNs::current();
+        let capable = |cap: u32| {
+            // SAFETY: `skb` is the message being handled; the namespace is
+            // current's, live.
+            unsafe { bindings::netlink_ns_capable(skb, userns.as_ptr(), cap as i32) }
+        };
+        match msg_type {
+            bindings::AUDIT_USER
+            | bindings::AUDIT_FIRST_USER_MSG..=bindings::AUDIT_LAST_USER_MSG
+            | bindings::AUDIT_FIRST_USER_MSG2..=bindings::AUDIT_LAST_USER_MSG2 => {
+                // Without a daemon in reach, audit is absent, as PAM expects.
+                let chain = self.listening_chain(userns)?;
+                if chain.is_empty() {
+                    return Err(crate::errno_error(bindings::ECONNREFUSED as i32));
+                }
+                if !capable(bindings::CAP_AUDIT_WRITE) {
+                    return Err(EPERM);
+                }
+                self.user_message(&chain, msg_type, payload)?;
+                return Ok(0);
+            }
+            bindings::AUDIT_GET
+            | bindings::AUDIT_SET
+            | bindings::AUDIT_GET_FEATURE
+            | bindings::AUDIT_SET_FEATURE
+            | bindings::AUDIT_LIST_RULES
+            | bindings::AUDIT_ADD_RULE
+            | bindings::AUDIT_DEL_RULE
+            | bindings::AUDIT_SIGNAL_INFO
+            | bindings::AUDIT_TRIM
+            | bindings::AUDIT_MAKE_EQUIV
+            | bindings::AUDIT_TTY_GET
+            | bindings::AUDIT_TTY_SET => {
+                if !capable(bindings::CAP_AUDIT_CONTROL) {
+                    return Err(EPERM);
+                }
+            }
+            // The pre-2.6.x rule messages, refused upstream too.
+            bindings::AUDIT_LIST | bindings::AUDIT_ADD | bindings::AUDIT_DEL => {
+                return Err(crate::errno_error(bindings::EOPNOTSUPP as i32))
+            }
+            _ => return Err(EINVAL),
+        }
+        let seq = nlh.nlmsg_seq as i32;
+        match msg_type {
+            // Host-wide mechanisms with no per-namespace meaning.
+            bindings::AUDIT_TRIM
+            | bindings::AUDIT_MAKE_EQUIV
+            | bindings::AUDIT_TTY_GET
+            | bindings::AUDIT_TTY_SET => Err(crate::errno_error(bindings::EOPNOTSUPP as i32)),
+            bindings::AUDIT_GET => {
+                let ns = self.find_or_create(userns)?;
+                let status = self.status_of(&ns);
+                reply(skb, seq, msg_type, &[&status.to_wire()], false)?;
+                Ok(0)
+            }
+            bindings::AUDIT_SET => {
+                let ns = self.find_or_create(userns)?;
+                self.set_status(&ns, skb, &Status::from_wire(payload))
+            }
+            bindings::AUDIT_GET_FEATURE => {
+                let ns = self.find_or_create(userns)?;
+                let features = ns.state.lock().features;
+                reply(skb, seq, msg_type, &[&features.to_wire()], false)?;
+                Ok(0)
+            }
+            bindings::AUDIT_SET_FEATURE => {
+                if payload.len() < Features::LEN {
+                    return Err(EINVAL);
+                }
+                let ns = self.find_or_create(userns)?;
+                let request = Features::from_wire(payload);
+                let mut state = ns.state.lock();
+                state.features.apply(&request).map_err(crate::errno_error)?;
+                Ok(0)
+            }
+            bindings::AUDIT_SIGNAL_INFO => {
+                // No signal to a namespace's daemon is recorded: an unset
+                // uid and no PID, as upstream answers before any signal.
+                let mut info = [0u8; 8];
+                info[..4].copy_from_slice(&u32::MAX.to_ne_bytes());
+                reply(skb, seq, msg_type, &[&info], false)?;
+                Ok(0)
+            }
+            bindings::AUDIT_LIST_RULES => {
+                let ns = self.find_or_create(userns)?;
+                let rules = ns.rules.lock();
+                let mut parts = KVec::new();
+                for list in [rule::list::USER, rule::list::EXIT, rule::list::EXCLUDE] {
+                    for stored in Iterator::chain(rules.exit.iter(), rules.other.iter()) {
+                        if stored.view().is_some_and(|r| r.list == list) {
+                            parts.push(stored.data(), GFP_KERNEL)?;
+                        }
+                    }
+                }
+                reply(skb, seq, msg_type, &parts, true)?;
+                Ok(0)
+            }
+            bindings::AUDIT_ADD_RULE => {
+                let ns = self.find_or_create(userns)?;
+                if ns.add_rule(payload)? {
+                    self.count_exit_rules(1);
+                }
+                Ok(0)
+            }
+            bindings::AUDIT_DEL_RULE => {
+                let ns = self.find(userns).ok_or(ENOENT)?;
+                if ns.del_rule(payload)? {
+                    self.count_exit_rules(-1);
+                }
+                Ok(0)
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn status_of(&self, ns: &Namespace) -> Status {
+        let sender_view = PidNsRef::current();
+        let state = ns.state.lock();
+        let settings = state.settings;
+        let pid = state
+            .daemon
+            .as_ref()
+            .filter(|d| d.process.is_alive())
+            .map_or(0, |d| d.process.nr_in(&sender_view));
+        let status = Status {
+            mask: 0,
+            enabled: settings.enabled,
+            failure: settings.failure,
+            pid,
+            rate_limit: settings.rate_limit,
+            backlog_limit: settings.backlog_limit,
+            lost: state.queue.lost(),
+            backlog: state.queue.records(),
+            feature_bitmap: FEATURE_BITMAP,
+            backlog_wait_time: settings.backlog_wait_time,
+            backlog_wait_time_actual: 0,
+        };
+        drop(state);
+        drop(sender_view);
+        status
+    }
+
+    fn set_status(
+        &self,
+        ns: &Arc<Namespace>,
+        skb: *mut bindings::sk_buff,
+        status: &Status,
+    ) -> Result<i32> {
+        let request = {
+            let mut state = ns.state.lock();
+            state.settings.apply(status).map_err(crate::errno_error)?
+        };
+        if let Some(new_pid) = request.pid {
+            let sender_view = PidNsRef::current();
+            let me = sender_view.current_tgid();
+            if new_pid != 0 && new_pid != me {
+                return Err(EINVAL);
+            }
+            let (healthy, is_me) = {
+                let state = ns.state.lock();
+                match state.daemon.as_ref() {
+                    Some(d) if d.process.is_alive() => (true, d.process.is_current()),
+                    _ => (false, false),
+                }
+            };
+            if healthy && new_pid != 0 {
+                return Err(EEXIST);
+            }
+            if healthy && !is_me {
+                return Err(EACCES);
+            }
+            if new_pid == 0 {
+                ns.unregister_daemon();
+            } else {
+                let mut portid = 0u32;
+                // SAFETY: `skb` is the message being handled.
+                let net = unsafe { bindings::audit_ext_sender(skb, &mut portid) };
+                // SAFETY: the sender's socket keeps its network namespace live.
+                let net = unsafe { NetRef::get(net) }.ok_or(EINVAL)?;
+                let daemon = Daemon {
+                    portid,
+                    net,
+                    process: ProcessRef::current(),
+                };
+                let old = ns.state.lock().daemon.replace(daemon);
+                drop(old);
+            }
+        }
+        if request.reset_lost {
+            let lost = ns.state.lock().queue.take_lost();
+            return Ok(i32::try_from(lost).unwrap_or(i32::MAX));
+        }
+        Ok(0)
+    }
+
+    /// Delivers a user message to `chain`, the listening namespaces in reach.
+    fn user_message(&self, chain: &[Arc<Namespace>], msg_type: u32, payload: &[u8]) -> Result {
+        use core::fmt::Write;
+        let text_len = payload
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(payload.len())
+            .min(MESSAGE_TEXT_MAX);
+        let mut ids = bindings::audit_ext_ids::default();
+        // SAFETY: `init_user_ns` is a static; the ids are current's.
+        unsafe {
+            bindings::audit_ext_current_ids(
+                core::ptr::addr_of_mut!(bindings::init_user_ns),
+                &mut ids,
+            )
+        };
+        let (tgid, sessionid) = TaskRef::with_current(|task| (task.tgid(), task.sessionid()));
+        let mut text = KVec::with_capacity(text_len + 160, GFP_KERNEL)?;
+        let mut stamp = [0u8; 64];
+        // SAFETY: `stamp` is writable for its length.
+        let stamp_len =
+            unsafe { bindings::audit_ext_format_stamp(stamp.as_mut_ptr().cast(), stamp.len()) };
+        let stamp_len = usize::try_from(stamp_len).unwrap_or(0).min(stamp.len() - 1);
+        text.extend_from_slice(&stamp[..stamp_len], GFP_KERNEL)?;
+        let mut fields = crate::text::TextBuf::<96>::new();
+        let _ = write!(
+            fields,
+            "pid={} uid={} auid={} ses={} msg='",
+            tgid, ids.uid, ids.loginuid, sessionid
+        );
+        text.extend_from_slice(fields.as_bytes(), GFP_KERNEL)?;
+        text.extend_from_slice(&payload[..text_len], GFP_KERNEL)?;
+        text.extend_from_slice(b"'", GFP_KERNEL)?;
+        let msg_type16 = u16::try_from(msg_type).map_err(|_| EINVAL)?;
+        for ns in chain {
+            if !ns.user_msg_excluded(msg_type) {
+                ns.enqueue(msg_type16, &text, KeyField::Keep);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sends `parts` as replies to the request in `skb`, each of type
+/// `msg_type`; a multi-part answer ends with `NLMSG_DONE`.
+fn reply(
+    skb: *mut bindings::sk_buff,
+    seq: i32,
+    msg_type: u32,
+    parts: &[&[u8]],
+    multi: bool,
+) -> Result {
+    // SAFETY: `skb` is the request being handled.
+    let replies = unsafe { bindings::audit_ext_reply_start(skb) };
+    if replies.is_null() {
+        return Err(ENOMEM);
+    }
+    let mut rc = 0;
+    for part in parts {
+        // SAFETY: `replies` is live until sent; `part` is readable.
+        rc = unsafe {
+            bindings::audit_ext_reply_add(
+                replies,
+                seq,
+                msg_type as i32,
+                false,
+                multi,
+                part.as_ptr().cast(),
+                part.len() as i32,
+            )
+        };
+        if rc != 0 {
+            break;
+        }
+    }
+    if rc == 0 && multi {
+        // SAFETY: as above; a done message has no payload.
+        rc = unsafe {
+            bindings::audit_ext_reply_add(
+                replies,
+                seq,
+                msg_type as i32,
+                true,
+                true,
+                core::ptr::null(),
+                0,
+            )
+        };
+    }
+    // SAFETY: `replies` is handed over and freed by the call.
+    let sent = unsafe { bindings::audit_ext_reply_send(replies) };
+    if rc != 0 {
+        return Err(Error::from_errno(rc));
+    }
+    if sent != 0 {
+        return Err(Error::from_errno(sent));
+    }
+    Ok(())
+}
