@@ -9,8 +9,10 @@
 #![no_std]
 
 pub mod contid;
+pub mod nsinfo;
 pub mod queue;
 pub mod rule;
+pub mod rule_index;
 pub mod status;
 pub mod text;
 pub mod translate;

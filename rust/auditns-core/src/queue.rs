@@ -54,10 +54,11 @@ impl QueueAccount {
     /// Counts a record of `len` bytes in, or counts it lost.
     pub fn admit(&mut self, len: usize) -> Admit {
         let over_count = self.backlog_limit != 0 && self.records >= self.backlog_limit;
-        let over_bytes = self
-            .bytes
-            .checked_add(len)
-            .is_none_or(|bytes| bytes > self.byte_limit);
+        // No `is_none_or`: the kernel's minimum Rust is 1.78.
+        let over_bytes = match self.bytes.checked_add(len) {
+            Some(bytes) => bytes > self.byte_limit,
+            None => true,
+        };
         if over_count || over_bytes {
             self.lost = self.lost.wrapping_add(1);
             return Admit::Lost;

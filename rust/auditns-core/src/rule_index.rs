@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An index of syscall rules by syscall number.
+//!
+//! Upstream walks every exit rule on every syscall, so a rule that names
+//! other syscalls still costs. Here a rule that names few syscalls is
+//! listed under each of them (`narrow`), and only rules that name many
+//! (`wide`, typically `-S all`) are tested on every syscall: a rule for
+//! other syscalls costs nothing, however many there are.
+//!
+//! The index is a sorted slice of `(syscall, rule)` pairs plus a slice of
+//! wide rules; the kernel module keeps both in vectors it rebuilds when the
+//! rules change, and [`candidates`] merges them back into rule order.
+
+use crate::rule::BITMASK_WORDS;
+
+/// A rule naming more syscalls than this is wide.
+pub const NARROW_MAX: u32 = 64;
+
+/// The syscall numbers a mask covers.
+pub fn syscalls(mask: &[u32; BITMASK_WORDS]) -> impl Iterator<Item = u16> + '_ {
+    mask.iter().enumerate().flat_map(|(word, &bits)| {
+        (0..32u16).filter_map(move |bit| (bits & (1 << bit) != 0).then_some(word as u16 * 32 + bit))
+    })
+}
+
+/// Whether a rule with `mask` is wide (tested on every syscall).
+pub fn is_wide(mask: &[u32; BITMASK_WORDS]) -> bool {
+    mask.iter().map(|word| word.count_ones()).sum::<u32>() > NARROW_MAX
+}
+
+/// Sorts `pairs` of `(syscall, rule)` for [`candidates`].
+pub fn sort(pairs: &mut [(u16, u16)]) {
+    pairs.sort_unstable();
+}
+
+/// The rules to test for syscall `nr`, in rule order: those listed under
+/// `nr` in `narrow` (sorted by [`sort`]) and those of `wide` (ascending)
+/// for which `wide_covers(rule)` holds.
+pub fn candidates<'a, F: Fn(u16) -> bool + 'a>(
+    narrow: &'a [(u16, u16)],
+    wide: &'a [u16],
+    nr: u16,
+    wide_covers: F,
+) -> impl Iterator<Item = u16> + 'a {
+    let start = narrow.partition_point(|&(syscall, _)| syscall < nr);
+    let end = narrow.partition_point(|&(syscall, _)| syscall <= nr);
+    let mut listed = narrow[start..end].iter().map(|&(_, rule)| rule).peekable();
+    let mut wide = wide
+        .iter()
+        .copied()
+        .filter(move |&rule| wide_covers(rule))
+        .peekable();
+    core::iter::from_fn(move || match (listed.peek(), wide.peek()) {
+        (Some(&a), Some(&b)) if b < a => wide.next(),
+        (Some(_), _) => listed.next(),
+        (None, _) => wide.next(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    fn mask_of(syscalls: &[u16]) -> [u32; BITMASK_WORDS] {
+        let mut mask = [0u32; BITMASK_WORDS];
+        for &nr in syscalls {
+            mask[usize::from(nr / 32)] |= 1 << (nr % 32);
+        }
+        mask
+    }
+
+    fn build(masks: &[[u32; BITMASK_WORDS]]) -> (Vec<(u16, u16)>, Vec<u16>) {
+        let (mut narrow, mut wide) = (Vec::new(), Vec::new());
+        for (rule, mask) in masks.iter().enumerate() {
+            if is_wide(mask) {
+                wide.push(rule as u16);
+            } else {
+                narrow.extend(syscalls(mask).map(|nr| (nr, rule as u16)));
+            }
+        }
+        sort(&mut narrow);
+        (narrow, wide)
+    }
+
+    #[test]
+    fn all_syscalls_is_wide_and_openat_is_not() {
+        assert!(is_wide(&[u32::MAX; BITMASK_WORDS]));
+        assert!(!is_wide(&mask_of(&[257])));
+        assert_eq!(
+            syscalls(&mask_of(&[2, 257, 2047])).collect::<Vec<_>>(),
+            [2, 257, 2047]
+        );
+    }
+
+    proptest! {
+        /// The index yields exactly the rules that cover the syscall, in order.
+        #[test]
+        fn candidates_are_the_covering_rules_in_order(
+            rules in proptest::collection::vec(
+                prop_oneof![
+                    proptest::collection::vec(0u16..600, 0..5).prop_map(|s| mask_of(&s)),
+                    Just([u32::MAX; BITMASK_WORDS]),
+                    proptest::collection::vec(0u16..600, 70..100).prop_map(|s| mask_of(&s)),
+                ],
+                0..40),
+            nr in 0u16..600,
+        ) {
+            let (narrow, wide) = build(&rules);
+            let covers = |rule: u16| {
+                let mask = &rules[usize::from(rule)];
+                mask[usize::from(nr / 32)] & (1 << (nr % 32)) != 0
+            };
+            let got: Vec<u16> = candidates(&narrow, &wide, nr, covers).collect();
+            let want: Vec<u16> = (0..rules.len() as u16).filter(|&r| covers(r)).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+}
