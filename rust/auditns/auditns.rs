@@ -23,11 +23,17 @@ mod task;
 #[path = "../auditns-core/src/contid.rs"]
 mod contid_policy;
 #[allow(unreachable_pub, dead_code)]
+#[path = "../auditns-core/src/nsinfo.rs"]
+mod nsinfo;
+#[allow(unreachable_pub, dead_code)]
 #[path = "../auditns-core/src/queue.rs"]
 mod queue;
 #[allow(unreachable_pub, dead_code)]
 #[path = "../auditns-core/src/rule.rs"]
 mod rule;
+#[allow(unreachable_pub, dead_code)]
+#[path = "../auditns-core/src/rule_index.rs"]
+mod rule_index;
 #[allow(unreachable_pub, dead_code)]
 #[path = "../auditns-core/src/status.rs"]
 mod status;
@@ -78,6 +84,50 @@ pub(crate) struct State {
     contid: ContidRegistry,
     #[pin]
     ns: NsRegistry,
+    /// The namespaces of the initial task, for telling whose events get
+    /// an `NS_INFO` record.
+    initial_ns: nsinfo::NsIds,
+}
+
+/// The namespaces of `task`.
+///
+/// # Safety
+///
+/// `task` must be a task the caller holds, in a context that may sleep.
+unsafe fn task_ns_ids(task: *mut bindings::task_struct) -> nsinfo::NsIds {
+    let mut ids = bindings::audit_ext_ns_ids::default();
+    // SAFETY: the caller guarantees `task` and the context.
+    unsafe { bindings::audit_ext_task_ns_ids(task, &mut ids) };
+    // The kernel's dev_t has 20 minor bits (MINORBITS).
+    nsinfo::NsIds {
+        dev_major: ids.dev >> 20,
+        dev_minor: ids.dev & 0xfffff,
+        inums: [
+            ids.mnt, ids.uts, ids.ipc, ids.pid, ids.net, ids.user, ids.cgroup, ids.time,
+        ],
+    }
+}
+
+/// Adds an `NS_INFO` record to current's event if current is outside an
+/// initial namespace.
+///
+/// # Safety
+///
+/// `ctx` must be current's audit context, in `audit_log_exit()`.
+unsafe fn log_ns_info(ctx: *mut bindings::audit_context, initial: &nsinfo::NsIds) {
+    // SAFETY: current is live and audit_log_exit() may sleep.
+    let ids = unsafe { task_ns_ids(bindings::get_current()) };
+    if !ids.differs_from(initial) {
+        return;
+    }
+    let mut text = text::TextBuf::<256>::new();
+    if ids.write(&mut text).is_err() {
+        return;
+    }
+    // SAFETY: `ctx` is current's context in audit_log_exit(), which may sleep.
+    if let Some(mut record) = unsafe { record::AuditRecord::start(ctx, nsinfo::AUDIT_NS_INFO) } {
+        record.append(text.as_bytes_with_nul());
+    }
 }
 
 /// The state the hooks work on.
@@ -160,6 +210,8 @@ unsafe extern "C" fn task_free_hook(tsk: *mut bindings::task_struct) {
 unsafe extern "C" fn log_exit_aux_hook(ctx: *mut bindings::audit_context) {
     // SAFETY: the caller's guarantee is the one `log_container_id` needs.
     unsafe { contid::log_container_id(ctx) };
+    // SAFETY: as above.
+    with_registry(|registry| unsafe { log_ns_info(ctx, &registry.initial_ns) });
 }
 
 /// The `syscall_exit` hook: do namespaces want current's event?
@@ -279,6 +331,8 @@ impl kernel::Module for AuditNs {
             pin_init!(State {
                 contid <- ContidRegistry::new(),
                 ns <- NsRegistry::new(),
+                // SAFETY: `init_task` is a static task; module init may sleep.
+                initial_ns: unsafe { task_ns_ids(core::ptr::addr_of_mut!(bindings::init_task)) },
             }),
             GFP_KERNEL,
         )?;

@@ -6,10 +6,11 @@ use crate::kvec;
 use crate::nsref::{NetRef, PidNsRef, ProcessRef, UserNs};
 use crate::queue::{Admit, QueueAccount};
 use crate::rule::{self, EventFields, RuleView};
+use crate::rule_index;
 use crate::status::{Features, Settings};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use kernel::{
-    bindings,
+    bindings, c_str,
     prelude::*,
     sync::{Arc, Mutex, SpinLock},
     workqueue::{self, Work, WorkItem},
@@ -17,6 +18,16 @@ use kernel::{
 
 /// Most rules one namespace may hold (all lists together).
 pub(crate) const MAX_RULES_PER_NS: usize = 1024;
+/// Every rule index, for testing all rules when the index is unusable.
+static ALL_RULES: [u16; MAX_RULES_PER_NS] = {
+    let mut all = [0u16; MAX_RULES_PER_NS];
+    let mut i = 0;
+    while i < MAX_RULES_PER_NS {
+        all[i] = i as u16;
+        i += 1;
+    }
+    all
+};
 /// Most bytes of records one namespace may have queued.
 pub(crate) const MAX_QUEUED_BYTES: usize = 1 << 20;
 
@@ -73,6 +84,40 @@ pub(crate) struct Rules {
     pub(crate) exit: KVec<StoredRule>,
     /// User-list and exclude-list rules, in order.
     pub(crate) other: KVec<StoredRule>,
+    /// `(syscall, exit rule)` for exit rules that name few syscalls, sorted.
+    narrow: KVec<(u16, u16)>,
+    /// Exit rules that name many syscalls, ascending.
+    wide: KVec<u16>,
+    /// False if the index could not be rebuilt (no memory): every exit
+    /// rule is then tested, as upstream does.
+    index_valid: bool,
+}
+
+impl Rules {
+    /// Rebuilds the syscall index of the exit rules; see `rule_index`.
+    fn rebuild_index(&mut self) {
+        self.index_valid = self.try_rebuild_index().is_ok();
+    }
+
+    fn try_rebuild_index(&mut self) -> Result {
+        let (mut narrow, mut wide) = (KVec::new(), KVec::new());
+        for (index, stored) in self.exit.iter().enumerate() {
+            let index = u16::try_from(index).map_err(|_| ENOSPC)?;
+            let Some(rule) = stored.view() else { continue };
+            let mask = rule.syscall_mask();
+            if rule_index::is_wide(mask) {
+                wide.push(index, GFP_KERNEL_ACCOUNT)?;
+            } else {
+                for nr in rule_index::syscalls(mask) {
+                    narrow.push((nr, index), GFP_KERNEL_ACCOUNT)?;
+                }
+            }
+        }
+        rule_index::sort(&mut narrow);
+        self.narrow = narrow;
+        self.wide = wide;
+        Ok(())
+    }
 }
 
 /// The audit state of one user namespace.
@@ -89,11 +134,19 @@ pub(crate) struct Namespace {
     #[pin]
     pub(crate) rules: Mutex<Rules>,
     #[pin]
-    work: Work<Namespace>,
+    work: Work<Namespace, DELIVER>,
+    #[pin]
+    kill_work: Work<Namespace, KILL>,
 }
 
+/// The work item that delivers records.
+const DELIVER: u64 = 0;
+/// The work item that applies failure action 2.
+const KILL: u64 = 1;
+
 kernel::impl_has_work! {
-    impl HasWork<Self> for Namespace { self.work }
+    impl HasWork<Self, DELIVER> for Namespace { self.work }
+    impl HasWork<Self, KILL> for Namespace { self.kill_work }
 }
 
 /// Set while the module unloads, so that delivery stops re-queuing itself.
@@ -118,9 +171,16 @@ impl Namespace {
                     ),
                     pending: KVec::new(),
                 }, "auditns::Namespace::state"),
-                rules <- kernel::new_mutex!(Rules { exit: KVec::new(), other: KVec::new() },
+                rules <- kernel::new_mutex!(Rules {
+                    exit: KVec::new(),
+                    other: KVec::new(),
+                    narrow: KVec::new(),
+                    wide: KVec::new(),
+                    index_valid: true,
+                },
                     "auditns::Namespace::rules"),
                 work <- kernel::new_work!("auditns::Namespace::work"),
+                kill_work <- kernel::new_work!("auditns::Namespace::kill_work"),
             }),
             GFP_KERNEL_ACCOUNT,
         )
@@ -144,13 +204,13 @@ impl Namespace {
         let view = View { ns: self };
         let capacity = text.len() + crate::translate::MAX_GROWTH;
         let Ok(mut buf) = KVec::from_elem(0u8, capacity, GFP_ATOMIC | __GFP_NOWARN) else {
-            self.state.lock().queue.count_lost();
+            self.lose();
             return;
         };
         let len = {
             let mut out = crate::translate::SliceSink::new(buf.as_mut_slice());
             if crate::translate::translate(text, &view, key, &mut out).is_err() {
-                self.state.lock().queue.count_lost();
+                self.lose();
                 return;
             }
             out.len()
@@ -163,6 +223,9 @@ impl Namespace {
         }
         state.queue.backlog_limit = state.settings.backlog_limit;
         if state.queue.admit(len) == Admit::Lost {
+            let failure = state.settings.failure;
+            drop(state);
+            self.failure_action(failure);
             return;
         }
         if state
@@ -177,11 +240,81 @@ impl Namespace {
             .is_err()
         {
             state.queue.release(len);
-            state.queue.count_lost();
+            drop(state);
+            self.lose();
             return;
         }
         drop(state);
         self.schedule_delivery();
+    }
+
+    /// Counts a record lost without a queue slot (no memory) and applies
+    /// the failure action.
+    fn lose(self: &Arc<Self>) {
+        let failure = {
+            let mut state = self.state.lock();
+            state.queue.count_lost();
+            state.settings.failure
+        };
+        self.failure_action(failure);
+    }
+
+    /// Applies the namespace's failure action after a record was lost:
+    /// 0 nothing, 1 a rate-limited kernel message, 2 end the namespace's
+    /// processes (from a worker, as this may run where sleeping is not
+    /// allowed). Never a panic: the host outlives any container.
+    fn failure_action(self: &Arc<Self>, failure: u32) {
+        match failure {
+            1 => {
+                // SAFETY: the name is a NUL-terminated static string.
+                if unsafe { bindings::__printk_ratelimit(c_str!("auditns").as_char_ptr()) } != 0 {
+                    pr_warn!(
+                        "auditns: user namespace {} lost an audit record (backlog_limit)\n",
+                        self.userns.inum()
+                    );
+                }
+            }
+            2 => {
+                let queue = DELIVERY_QUEUE.load(Ordering::Acquire);
+                if queue == 0 || STOPPING.load(Ordering::Acquire) {
+                    return;
+                }
+                // SAFETY: as in `schedule_delivery`.
+                let queue = unsafe {
+                    workqueue::Queue::from_raw(queue as *const bindings::workqueue_struct)
+                };
+                let _ = queue.enqueue::<Arc<Self>, KILL>(self.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Failure action 2: kill every process of the namespace and of the
+    /// namespaces it owns, and tell the host.
+    fn kill(self: Arc<Self>) {
+        // SAFETY: the namespace is live while its state is reachable; it is
+        // not the initial one, which has no state here.
+        let killed = unsafe { bindings::audit_ext_kill_userns(self.userns.as_ptr()) };
+        pr_warn!(
+            "auditns: user namespace {} lost audit records with failure=2: killed {} processes\n",
+            self.userns.inum(),
+            killed
+        );
+        let mut text = crate::text::TextBuf::<128>::new();
+        let _ = core::fmt::Write::write_fmt(
+            &mut text,
+            format_args!(
+                "auditns op=kill userns={} reason=lost killed={}",
+                self.userns.inum(),
+                killed
+            ),
+        );
+        // SAFETY: a worker may sleep; a null context makes a lone record.
+        if let Some(mut record) = unsafe {
+            crate::record::AuditRecord::start(core::ptr::null_mut(), bindings::AUDIT_KERNEL)
+        } {
+            record.append(text.as_bytes_with_nul());
+        }
     }
 
     fn schedule_delivery(self: &Arc<Self>) {
@@ -194,7 +327,7 @@ impl Namespace {
         let queue =
             unsafe { workqueue::Queue::from_raw(queue as *const bindings::workqueue_struct) };
         // Already queued is fine: that run will see this record too.
-        let _ = queue.enqueue(self.clone());
+        let _ = queue.enqueue::<Arc<Self>, DELIVER>(self.clone());
     }
 
     /// Forgets the daemon and what was queued for it.
@@ -318,6 +451,9 @@ impl Namespace {
         if rule.prepend {
             list.as_mut_slice().rotate_right(1);
         }
+        if is_exit {
+            rules.rebuild_index();
+        }
         Ok(is_exit)
     }
 
@@ -337,6 +473,9 @@ impl Namespace {
             .position(|other| same_rule(other.data(), data))
             .ok_or(ENOENT)?;
         drop(kvec::remove(list, index));
+        if is_exit {
+            rules.rebuild_index();
+        }
         Ok(is_exit)
     }
 
@@ -345,6 +484,7 @@ impl Namespace {
         let mut rules = self.rules.lock();
         let exit = core::mem::take(&mut rules.exit);
         rules.other = KVec::new();
+        rules.rebuild_index();
         exit.len()
     }
 
@@ -354,11 +494,29 @@ impl Namespace {
         if !self.is_listening() {
             return None;
         }
-        let nr = u32::try_from(event.info.major).ok()?;
+        let nr = u16::try_from(event.info.major).ok()?;
         let rules = self.rules.lock();
-        for stored in rules.exit.iter() {
-            let Some(rule) = stored.view() else { continue };
-            if !rule.has_syscall(nr) || !rule.matches(event) {
+        let covers = |index: u16| {
+            rules
+                .exit
+                .get(usize::from(index))
+                .and_then(StoredRule::view)
+                .is_some_and(|rule| rule.has_syscall(u32::from(nr)))
+        };
+        let (narrow, wide): (&[(u16, u16)], &[u16]) = if rules.index_valid {
+            (&rules.narrow, &rules.wide)
+        } else {
+            (&[], &ALL_RULES[..rules.exit.len().min(MAX_RULES_PER_NS)])
+        };
+        for index in rule_index::candidates(narrow, wide, nr, covers) {
+            let Some(rule) = rules
+                .exit
+                .get(usize::from(index))
+                .and_then(StoredRule::view)
+            else {
+                continue;
+            };
+            if !rule.matches(event) {
                 continue;
             }
             if rule.action != rule::action::ALWAYS {
@@ -397,11 +555,19 @@ impl Namespace {
     }
 }
 
-impl WorkItem for Namespace {
+impl WorkItem<DELIVER> for Namespace {
     type Pointer = Arc<Namespace>;
 
     fn run(this: Arc<Namespace>) {
         this.deliver();
+    }
+}
+
+impl WorkItem<KILL> for Namespace {
+    type Pointer = Arc<Namespace>;
+
+    fn run(this: Arc<Namespace>) {
+        this.kill();
     }
 }
 

@@ -57,6 +57,12 @@ impl UserNs {
         )
     }
 
+    /// The inode number that names the namespace in nsfs.
+    pub(crate) fn inum(self) -> u32 {
+        // SAFETY: `self` is live (type invariant); the number never changes.
+        unsafe { bindings::user_ns_inum(self.as_ptr()) }
+    }
+
     /// The parent namespace; `None` for the initial one.
     pub(crate) fn parent(self) -> Option<Self> {
         // SAFETY: `self` is live (type invariant) and a namespace holds a
