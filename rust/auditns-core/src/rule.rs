@@ -461,6 +461,13 @@ impl RuleBuilder {
         self.field(field::CONTID, op, 8)
     }
 
+    /// Appends `bytes` to the buffer with no field for them: for building
+    /// malformed rules in tests.
+    pub fn raw_bytes(mut self, bytes: &[u8]) -> Self {
+        self.append(bytes);
+        self
+    }
+
     /// Adds the key (`-k`).
     pub fn key(mut self, key: &[u8]) -> Self {
         self.append(key);

@@ -9,15 +9,28 @@
 //! ```text
 //! audit-nl get            AUDIT_GET: prints "enabled=.. pid=.. ..." or the errno
 //! audit-nl user TEXT      AUDIT_USER_MSG with TEXT: prints "ok" or the errno
+//! audit-nl send TYPE      a message of TYPE with no payload: prints "ok" or the errno
+//! audit-nl malformed-rules
+//!                         sends every case of the malformed-rule generator as
+//!                         AUDIT_ADD_RULE; prints "refused=N accepted=N" and the
+//!                         count of each errno; fails if the kernel took any
+//! audit-nl collect FILE [HOLD_S [QUIET_MS]]
+//!                         registers as the audit daemon, reads nothing for
+//!                         HOLD_S seconds, then appends each record to FILE as
+//!                         "type=T TEXT"; with QUIET_MS, ends after that long
+//!                         without a record and prints "received=N"
 //! ```
 //!
 //! Exit status: 0 when the kernel accepted the request, 1 when it answered
 //! with an error (printed by name, e.g. `ECONNREFUSED`), 2 on a usage or
 //! local error.
 
-use std::io;
+use std::io::{self, Write};
 use std::mem::size_of;
 use std::process::ExitCode;
+use std::time::Duration;
+
+mod malformed;
 
 #[path = "../../errno_name.rs"]
 mod errno_name;
@@ -25,6 +38,9 @@ use errno_name::errno_name;
 
 const NETLINK_AUDIT: libc::c_int = 9;
 const AUDIT_GET: u16 = 1000;
+const AUDIT_SET: u16 = 1001;
+const AUDIT_ADD_RULE: u16 = 1011;
+const AUDIT_STATUS_PID: u32 = 4;
 const AUDIT_USER_MSG: u16 = 1107;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_HDRLEN: usize = size_of::<libc::nlmsghdr>();
@@ -104,6 +120,22 @@ impl AuditSocket {
             return Err(io::Error::last_os_error());
         }
         Ok(())
+    }
+
+    /// Waits up to `timeout` for a message; false if none came.
+    fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        let mut poll = libc::pollfd {
+            fd: self.0,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+        // SAFETY: one valid pollfd.
+        let ready = unsafe { libc::poll(&mut poll, 1, ms) };
+        if ready < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(ready > 0)
     }
 
     fn receive(&self) -> io::Result<Reply> {
@@ -195,6 +227,92 @@ fn request(msg_type: u16, payload: &[u8]) -> io::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Sends every generated malformed rule; each must be refused.
+fn malformed_rules() -> io::Result<ExitCode> {
+    let mut counts: std::collections::BTreeMap<String, u32> = Default::default();
+    let (mut refused, mut accepted) = (0u32, 0u32);
+    for (what, payload) in malformed::cases() {
+        let socket = AuditSocket::open()?;
+        socket.send(AUDIT_ADD_RULE, &payload)?;
+        match socket.receive()? {
+            Reply::Error(errno) => {
+                refused += 1;
+                *counts.entry(errno_name(errno).to_string()).or_default() += 1;
+            }
+            Reply::Ack | Reply::Message(..) => {
+                accepted += 1;
+                println!("accepted: {what}");
+            }
+        }
+    }
+    print!("refused={refused} accepted={accepted}");
+    for (name, count) in counts {
+        print!(" {name}={count}");
+    }
+    println!();
+    Ok(if accepted == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Registers as the audit daemon and writes the records it receives.
+fn collect(path: &str, hold: Duration, quiet: Option<Duration>) -> io::Result<ExitCode> {
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let socket = AuditSocket::open()?;
+    let status = AuditStatus {
+        mask: AUDIT_STATUS_PID,
+        pid: std::process::id(),
+        ..AuditStatus::default()
+    };
+    // SAFETY: `AuditStatus` is plain old data.
+    let payload = unsafe {
+        std::slice::from_raw_parts(
+            (&status as *const AuditStatus).cast::<u8>(),
+            size_of::<AuditStatus>(),
+        )
+    };
+    socket.send(AUDIT_SET, payload)?;
+    let mut received = 0u64;
+    let mut write_record =
+        |msg_type: u16, text: &[u8], out: &mut std::fs::File| -> io::Result<()> {
+            received += 1;
+            out.write_all(format!("type={msg_type} ").as_bytes())?;
+            out.write_all(text.split(|&b| b == 0).next().unwrap_or_default())?;
+            out.write_all(b"\n")
+        };
+    loop {
+        match socket.receive()? {
+            Reply::Ack => break,
+            Reply::Error(errno) => {
+                println!("{}", errno_name(errno));
+                return Ok(ExitCode::from(1));
+            }
+            Reply::Message(msg_type, text) => write_record(msg_type, &text, &mut out)?,
+        }
+    }
+    println!("registered");
+    io::stdout().flush()?;
+    std::thread::sleep(hold);
+    while socket.wait(quiet)? {
+        match socket.receive() {
+            Ok(Reply::Message(msg_type, text)) => write_record(msg_type, &text, &mut out)?,
+            Ok(_) => {}
+            // The socket was full when the kernel tried to send: netlink
+            // says so once. The kernel keeps such records queued, so
+            // reading on receives them.
+            Err(err) if err.raw_os_error() == Some(libc::ENOBUFS) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    println!("received={received}");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args
@@ -209,8 +327,21 @@ fn main() -> ExitCode {
             payload.push(0);
             request(AUDIT_USER_MSG, &payload)
         }
+        ["send", msg_type] => match msg_type.parse() {
+            Ok(msg_type) => request(msg_type, &[]),
+            Err(_) => return ExitCode::from(2),
+        },
+        ["malformed-rules"] => malformed_rules(),
+        ["collect", path, rest @ ..] => {
+            let hold = rest.first().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let quiet = rest
+                .get(1)
+                .and_then(|s| s.parse().ok())
+                .map(Duration::from_millis);
+            collect(path, Duration::from_secs(hold), quiet)
+        }
         _ => {
-            eprintln!("usage: audit-nl get | audit-nl user TEXT");
+            eprintln!("usage: see the comment at the top of audit-nl's main.rs");
             return ExitCode::from(2);
         }
     };

@@ -10,6 +10,8 @@
 //!                                           thread reads them from /proc
 //! auditns-helper bench-syscalls N FILE      times N getpid(2) and N openat(2)+close(2)
 //!                                           of FILE; prints "getpid_ns=.. openat_ns=.."
+//! auditns-helper open-loop FILE N           opens and closes FILE N times (N events
+//!                                           for an openat rule); prints "pid=PID opened=N"
 //! ```
 //!
 //! TEXT is written as given, with `\n` turned into a newline. Exit status:
@@ -124,6 +126,23 @@ fn main() -> ExitCode {
         }
         ["bench-syscalls", iterations, file] => match iterations.parse() {
             Ok(iterations) => bench_syscalls(iterations, file),
+            Err(_) => ExitCode::from(2),
+        },
+        ["open-loop", file, count] => match count.parse::<u64>() {
+            Ok(count) => {
+                let mut opened = 0u64;
+                for _ in 0..count {
+                    if std::fs::File::open(file).is_ok() {
+                        opened += 1;
+                    }
+                }
+                println!("pid={} opened={opened}", std::process::id());
+                if opened == count {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
             Err(_) => ExitCode::from(2),
         },
         ["thread-contid"] => {
