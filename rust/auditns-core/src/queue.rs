@@ -68,6 +68,11 @@ impl QueueAccount {
         Admit::Queued
     }
 
+    /// Whether the next record is lost whatever its size.
+    pub fn is_full(&self) -> bool {
+        self.backlog_limit != 0 && self.records >= self.backlog_limit
+    }
+
     /// Counts a record of `len` bytes lost without queuing it (no memory,
     /// or its daemon went away before it was sent).
     pub fn count_lost(&mut self) {
@@ -115,6 +120,7 @@ mod tests {
         let mut queue = QueueAccount::new(2, 1 << 20);
         assert_eq!(queue.admit(10), Admit::Queued);
         assert_eq!(queue.admit(10), Admit::Queued);
+        assert!(queue.is_full());
         assert_eq!(queue.admit(10), Admit::Lost);
         assert_eq!((queue.records(), queue.bytes(), queue.lost()), (2, 20, 1));
         queue.release(10);

@@ -124,8 +124,10 @@ impl<'a> SliceSink<'a> {
 }
 
 /// Parses an unsigned decimal `u32`, as the audit core prints ids and PIDs.
+///
+/// Only the kernel's own form is a number here: no sign, no leading zero.
 fn parse_decimal(text: &[u8]) -> Option<u32> {
-    if text.is_empty() || text.len() > 10 {
+    if text.is_empty() || text.len() > 10 || (text.len() > 1 && text[0] == b'0') {
         return None;
     }
     let mut value: u32 = 0;
@@ -175,7 +177,7 @@ pub enum KeyField<'k> {
 pub fn translate(
     text: &[u8],
     view: &impl IdView,
-    key: KeyField<'_>,
+    mut key: KeyField<'_>,
     out: &mut SliceSink<'_>,
 ) -> Result<(), Full> {
     let mut rest = text;
@@ -211,6 +213,9 @@ pub fn translate(
             if let KeyField::Replace(new_key) = key {
                 out.put(b"key=")?;
                 write_key(out, new_key)?;
+                // A record has one key field; any later one is not the
+                // kernel's and stays as it is.
+                key = KeyField::Keep;
                 continue;
             }
         }
@@ -233,9 +238,21 @@ pub fn translate(
     Ok(())
 }
 
-/// How much longer than its input a translated record may get: a key of
-/// [`crate::rule::MAX_KEY_LEN`] bytes in hexadecimal, and the rest.
+/// Room to add to a record's length for its translation in practice: a
+/// key of [`crate::rule::MAX_KEY_LEN`] bytes in hexadecimal, and PIDs and
+/// ids a few digits longer. A translation that does not fit is retried
+/// with [`worst_case_len`].
 pub const MAX_GROWTH: usize = 2 * crate::rule::MAX_KEY_LEN + 16;
+
+/// Room that any translation of `text_len` bytes fits in: the shortest
+/// translated token, `a=0` and a space, may become `a=4294967295` and a
+/// space, 13 bytes for 4; and a key may take [`MAX_GROWTH`].
+pub fn worst_case_len(text_len: usize) -> usize {
+    text_len
+        .saturating_mul(13)
+        .div_ceil(4)
+        .saturating_add(MAX_GROWTH)
+}
 
 #[cfg(test)]
 mod tests {
@@ -320,7 +337,7 @@ comm=\"cat\" exe=\"/usr/bin/cat\" key=\"ns1\"";
 
     #[test]
     fn quoted_and_hex_values_are_not_numbers() {
-        let text = b"uid=\"100000\" pid=12ab name=pid=1005";
+        let text = b"uid=\"100000\" pid=12ab name=pid=1005 uid=0100000";
         assert_eq!(run(text, &Container, KeyField::Keep), text.to_vec());
     }
 
@@ -353,8 +370,31 @@ comm=\"cat\" exe=\"/usr/bin/cat\" key=\"ns1\"";
             prop_assert_eq!(run(&text, &Identity, KeyField::Keep), text);
         }
 
-        /// Translation never fails with MAX_GROWTH spare room, and changes
-        /// only the values of table fields.
+        /// Translation never fails with worst_case_len() room.
+        #[test]
+        fn worst_case_room_is_enough(
+            tokens in proptest::collection::vec(
+                (proptest::sample::select(vec!["pid", "uid", "a", "key"]), 0u32..3), 0..60),
+            key in proptest::collection::vec(any::<u8>(), 0..=crate::rule::MAX_KEY_LEN),
+        ) {
+            let text: Vec<u8> = tokens
+                .iter()
+                .map(|(name, value)| std::format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into_bytes();
+            struct Far;
+            impl IdView for Far {
+                fn pid(&self, _: u32) -> u32 { u32::MAX - 1 }
+                fn uid(&self, _: u32) -> u32 { u32::MAX - 1 }
+                fn gid(&self, _: u32) -> u32 { u32::MAX - 1 }
+            }
+            let mut buf = vec![0u8; worst_case_len(text.len())];
+            let mut out = SliceSink::new(&mut buf);
+            prop_assert!(translate(&text, &Far, KeyField::Replace(Some(&key)), &mut out).is_ok());
+        }
+
+        /// Translation changes only the values of table fields.
         #[test]
         fn only_table_fields_change(
             tokens in proptest::collection::vec(
