@@ -201,22 +201,44 @@ impl Namespace {
         text: &[u8],
         key: crate::translate::KeyField<'_>,
     ) {
+        // Decide what needs no translation first: a flooded namespace
+        // should cost little.
+        {
+            let mut state = self.state.lock();
+            if state.daemon.is_none() || state.settings.enabled == 0 {
+                return;
+            }
+            state.queue.backlog_limit = state.settings.backlog_limit;
+            if state.queue.is_full() {
+                state.queue.count_lost();
+                let failure = state.settings.failure;
+                drop(state);
+                self.failure_action(failure);
+                return;
+            }
+        }
         let view = View { ns: self };
-        let capacity = text.len() + crate::translate::MAX_GROWTH;
-        let Ok(mut buf) = KVec::from_elem(0u8, capacity, GFP_ATOMIC | __GFP_NOWARN) else {
+        let usual = text.len() + crate::translate::MAX_GROWTH;
+        let worst = crate::translate::worst_case_len(text.len());
+        let mut translated = None;
+        for capacity in [usual, worst] {
+            let Ok(mut buf) = KVec::from_elem(0u8, capacity, GFP_ATOMIC | __GFP_NOWARN) else {
+                break;
+            };
+            let mut out = crate::translate::SliceSink::new(buf.as_mut_slice());
+            if crate::translate::translate(text, &view, key, &mut out).is_ok() {
+                let len = out.len();
+                // SAFETY: `len` is at most `capacity`, the initialised length.
+                unsafe { buf.set_len(len) };
+                translated = Some(buf);
+                break;
+            }
+        }
+        let Some(buf) = translated else {
             self.lose();
             return;
         };
-        let len = {
-            let mut out = crate::translate::SliceSink::new(buf.as_mut_slice());
-            if crate::translate::translate(text, &view, key, &mut out).is_err() {
-                self.lose();
-                return;
-            }
-            out.len()
-        };
-        // SAFETY: `len` is at most `capacity`, the initialised length.
-        unsafe { buf.set_len(len) };
+        let len = buf.len();
         let mut state = self.state.lock();
         if state.daemon.is_none() || state.settings.enabled == 0 {
             return;
