@@ -12,12 +12,15 @@ cd "$AUDITNS_TOP"
 
 rustfmt_all() {
 	"$CARGO" fmt --all --check
+	"$CARGO" fmt --check --manifest-path fuzz/Cargo.toml
 	# The module is formatted as the kernel's own Rust code is.
 	rustfmt --check --edition 2021 --config-path "$SRC/.rustfmt.toml" rust/auditns/*.rs
 }
 
 clippy_host() {
-	"$CARGO" clippy --workspace --all-targets --quiet -- -D warnings
+	"$CARGO" clippy --workspace --all-targets --quiet -- -D warnings &&
+		CARGO_TARGET_DIR=$AUDITNS_CACHE/fuzz-target "$CARGO" clippy --quiet \
+			--manifest-path fuzz/Cargo.toml --bins -- -D warnings
 }
 
 clippy_module() {

@@ -28,6 +28,12 @@ host_tests() {
 	return "${PIPESTATUS[0]}"
 }
 
+# Each fuzz target for a bounded time (FUZZ_SECONDS, 20 s by default).
+fuzz() {
+	"$AUDITNS_TOP/scripts/fuzz.sh" 2>&1 | tee "$logs/fuzz"
+	return "${PIPESTATUS[0]}"
+}
+
 # guest_suite SUITE [VM-OPTIONS...]
 guest_suite() {
 	local suite=$1
@@ -46,6 +52,8 @@ run() {
 if [ "$what" != guest ]; then
 	run "host tests (cargo test)" host_tests
 	count "$logs/host"
+	run "fuzz (libFuzzer, bounded)" fuzz
+	count "$logs/fuzz"
 fi
 if [ "$what" != host ]; then
 	run "guest suite: default (module loaded, KERNEL=$KERNEL)" guest_suite default
