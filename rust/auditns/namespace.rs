@@ -41,20 +41,62 @@ pub(crate) struct Daemon {
     pub(crate) process: ProcessRef,
 }
 
-/// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back.
+/// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back,
+/// and what matching needs, parsed once when it was added.
 pub(crate) struct StoredRule {
     data: KVec<u8>,
+    /// The filter list (`rule::list`).
+    pub(crate) list: u32,
+    /// `rule::action::NEVER` or `ALWAYS`.
+    pub(crate) action: u32,
+    mask: [u32; rule::BITMASK_WORDS],
+    fields: KVec<rule::Field>,
+    key: Option<KVec<u8>>,
 }
 
 impl StoredRule {
-    /// The rule, validated when it was added.
-    pub(crate) fn view(&self) -> Option<RuleView<'_>> {
-        RuleView::parse(&self.data).ok()
+    /// Keeps `rule`, parsed from `data` (without netlink's padding).
+    fn new(rule: &RuleView<'_>, data: &[u8]) -> Result<Self> {
+        let mut copy = KVec::with_capacity(data.len(), GFP_KERNEL_ACCOUNT)?;
+        copy.extend_from_slice(data, GFP_KERNEL_ACCOUNT)?;
+        let mut fields = KVec::new();
+        for field in rule.fields() {
+            if field.id != rule::field::FILTERKEY {
+                fields.push(field, GFP_KERNEL_ACCOUNT)?;
+            }
+        }
+        let key = match rule.key() {
+            Some(key) => {
+                let mut owned = KVec::with_capacity(key.len(), GFP_KERNEL_ACCOUNT)?;
+                owned.extend_from_slice(key, GFP_KERNEL_ACCOUNT)?;
+                Some(owned)
+            }
+            None => None,
+        };
+        Ok(Self {
+            data: copy,
+            list: rule.list,
+            action: rule.action,
+            mask: *rule.syscall_mask(),
+            fields,
+            key,
+        })
     }
 
     /// The wire form.
     pub(crate) fn data(&self) -> &[u8] {
         &self.data
+    }
+
+    /// Whether the rule covers syscall `nr`.
+    fn has_syscall(&self, nr: u16) -> bool {
+        let word = usize::from(nr / 32);
+        word < rule::BITMASK_WORDS && self.mask[word] & (1 << (nr % 32)) != 0
+    }
+
+    /// Whether every field holds for `event`.
+    fn matches(&self, event: &impl EventFields) -> bool {
+        rule::fields_match(self.fields.iter().copied(), event)
     }
 }
 
@@ -103,8 +145,7 @@ impl Rules {
         let (mut narrow, mut wide) = (KVec::new(), KVec::new());
         for (index, stored) in self.exit.iter().enumerate() {
             let index = u16::try_from(index).map_err(|_| ENOSPC)?;
-            let Some(rule) = stored.view() else { continue };
-            let mask = rule.syscall_mask();
+            let mask = &stored.mask;
             if rule_index::is_wide(mask) {
                 wide.push(index, GFP_KERNEL_ACCOUNT)?;
             } else {
@@ -453,8 +494,7 @@ impl Namespace {
         let rule = RuleView::parse(data).map_err(crate::errno_error)?;
         let is_exit = rule.list == rule::list::EXIT;
         let data = &data[..rule.wire_len()];
-        let mut copy = KVec::with_capacity(data.len(), GFP_KERNEL_ACCOUNT)?;
-        copy.extend_from_slice(data, GFP_KERNEL_ACCOUNT)?;
+        let stored = StoredRule::new(&rule, data)?;
         let mut rules = self.rules.lock();
         if rules.exit.len() + rules.other.len() >= MAX_RULES_PER_NS {
             return Err(ENOSPC);
@@ -469,7 +509,7 @@ impl Namespace {
         } else {
             &mut rules.other
         };
-        list.push(StoredRule { data: copy }, GFP_KERNEL_ACCOUNT)?;
+        list.push(stored, GFP_KERNEL_ACCOUNT)?;
         if rule.prepend {
             list.as_mut_slice().rotate_right(1);
         }
@@ -510,41 +550,47 @@ impl Namespace {
         exit.len()
     }
 
-    /// Decides the current syscall event with the exit rules: `Some(key)` if
-    /// a rule selects it (with the rule's key, if any).
-    pub(crate) fn select_syscall(&self, event: &SyscallEvent<'_>) -> Option<Option<KVec<u8>>> {
+    /// Decides syscall `nr` of the current task with the exit rules:
+    /// `Some(key)` if a rule selects it (with the rule's key, if any).
+    /// `event` builds the event's fields in this namespace's view; it is
+    /// called only if some rule names the syscall, so rules for other
+    /// syscalls cost nothing.
+    pub(crate) fn select_syscall<'e>(
+        &self,
+        nr: u16,
+        event: impl FnOnce() -> SyscallEvent<'e>,
+    ) -> Option<Option<KVec<u8>>> {
         if !self.is_listening() {
             return None;
         }
-        let nr = u16::try_from(event.info.major).ok()?;
         let rules = self.rules.lock();
         let covers = |index: u16| {
             rules
                 .exit
                 .get(usize::from(index))
-                .and_then(StoredRule::view)
-                .is_some_and(|rule| rule.has_syscall(u32::from(nr)))
+                .is_some_and(|rule| rule.has_syscall(nr))
         };
         let (narrow, wide): (&[(u16, u16)], &[u16]) = if rules.index_valid {
             (&rules.narrow, &rules.wide)
         } else {
             (&[], &ALL_RULES[..rules.exit.len().min(MAX_RULES_PER_NS)])
         };
+        let mut event = Some(event);
+        let mut built = None;
         for index in rule_index::candidates(narrow, wide, nr, covers) {
-            let Some(rule) = rules
-                .exit
-                .get(usize::from(index))
-                .and_then(StoredRule::view)
-            else {
+            let Some(rule) = rules.exit.get(usize::from(index)) else {
                 continue;
             };
-            if !rule.matches(event) {
+            if let Some(make) = event.take() {
+                built = Some(make());
+            }
+            if !built.as_ref().is_some_and(|event| rule.matches(event)) {
                 continue;
             }
             if rule.action != rule::action::ALWAYS {
                 return None;
             }
-            let key = match rule.key() {
+            let key = match &rule.key {
                 Some(key) => {
                     let mut copy = KVec::with_capacity(key.len(), GFP_KERNEL).ok()?;
                     copy.extend_from_slice(key, GFP_KERNEL).ok()?;
@@ -567,12 +613,10 @@ impl Namespace {
             }
         }
         let rules = self.rules.lock();
-        rules.other.iter().any(|stored| {
-            stored.view().is_some_and(|rule| {
-                rule.list == rule::list::EXCLUDE
-                    && rule.action == rule::action::NEVER
-                    && rule.matches(&MsgType(msg_type))
-            })
+        rules.other.iter().any(|rule| {
+            rule.list == rule::list::EXCLUDE
+                && rule.action == rule::action::NEVER
+                && rule.matches(&MsgType(msg_type))
         })
     }
 }

@@ -174,7 +174,9 @@ impl NsRegistry {
         if unsafe { bindings::audit_ext_syscall_info(ctx, &mut info) } != 0 {
             return false;
         }
-        let (sessionid, contid) = TaskRef::with_current(|task| (task.sessionid(), task.contid()));
+        let Ok(nr) = u16::try_from(info.major) else {
+            return false;
+        };
         let mut audience = KVec::new();
         let mut walker = Some(UserNs::current());
         while let Some(userns) = walker {
@@ -182,19 +184,23 @@ impl NsRegistry {
                 break;
             }
             if let Some(ns) = self.find(userns) {
-                let mut ids = bindings::audit_ext_ids::default();
-                // SAFETY: the namespace is current's or an ancestor, live.
-                unsafe { bindings::audit_ext_current_ids(userns.as_ptr(), &mut ids) };
-                let event = SyscallEvent {
-                    info,
-                    ids,
-                    pid: ns.view.current_tgid(),
-                    ppid: ns.view.current_ppid(),
-                    sessionid,
-                    contid,
-                    _ns: &ns,
+                let event = || {
+                    let mut ids = bindings::audit_ext_ids::default();
+                    // SAFETY: the namespace is current's or an ancestor, live.
+                    unsafe { bindings::audit_ext_current_ids(userns.as_ptr(), &mut ids) };
+                    let (sessionid, contid) =
+                        TaskRef::with_current(|task| (task.sessionid(), task.contid()));
+                    SyscallEvent {
+                        info,
+                        ids,
+                        pid: ns.view.current_tgid(),
+                        ppid: ns.view.current_ppid(),
+                        sessionid,
+                        contid,
+                        _ns: &ns,
+                    }
                 };
-                if let Some(key) = ns.select_syscall(&event) {
+                if let Some(key) = ns.select_syscall(nr, event) {
                     if audience
                         .push(
                             Audience {
@@ -418,7 +424,7 @@ impl NsRegistry {
                 let mut parts = KVec::new();
                 for list in [rule::list::USER, rule::list::EXIT, rule::list::EXCLUDE] {
                     for stored in Iterator::chain(rules.exit.iter(), rules.other.iter()) {
-                        if stored.view().is_some_and(|r| r.list == list) {
+                        if stored.list == list {
                             parts.push(stored.data(), GFP_KERNEL)?;
                         }
                     }

@@ -384,15 +384,21 @@ impl<'a> RuleView<'a> {
     /// Whether every field of the rule holds for `event`. Syscall and list
     /// selection are the caller's: it indexes rules by both.
     pub fn matches(&self, event: &impl EventFields) -> bool {
-        self.fields().all(|field| {
-            if field.id == field::FILTERKEY {
-                return true;
-            }
-            event
-                .value(field.id)
-                .is_some_and(|value| field.op.compare(value, field.value))
-        })
+        fields_match(self.fields(), event)
     }
+}
+
+/// Whether every field holds for `event`; the key is no test. For rules
+/// kept in a parsed form, so that matching does not parse again.
+pub fn fields_match(fields: impl IntoIterator<Item = Field>, event: &impl EventFields) -> bool {
+    fields.into_iter().all(|field| {
+        if field.id == field::FILTERKEY {
+            return true;
+        }
+        event
+            .value(field.id)
+            .is_some_and(|value| field.op.compare(value, field.value))
+    })
 }
 
 /// Writes `struct audit_rule_data` as `auditctl` does.
