@@ -5,16 +5,24 @@
 #
 #   1. module loaded / module unloaded, alternating in one boot;
 #   2. patched kernel without the module / unpatched 6.12.117 with the same
-#      config (built into the cache as KERNEL=upstream on first use).
+#      config (built into the cache as KERNEL=upstream on first use);
+#   3. a task in a container whose daemon has N = 0, 10, 100, 1000 rules
+#      that do not match it / a host task on the unpatched kernel with the
+#      same N host rules; and per-namespace N / per-namespace 0;
+#   4. records per second delivered to a container's daemon / to a host
+#      daemon (the same program, audit-nl collect), same events, one boot.
 #
-# Each guest has audit enabled and one host rule that does not match.
+# In 1 and 2 each guest has audit enabled and one host rule that does not
+# match. BENCH_ROUNDS (5) rounds for 1 and 2, BENCH_NS_ROUNDS (3) for 3, 4.
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${BENCH_ROUNDS:-5}
+NS_ROUNDS=${BENCH_NS_ROUNDS:-3}
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 VM=$AUDITNS_TOP/qemu/vm
 BENCH=$AUDITNS_TOP/qemu/guest/bench/syscalls
+BENCH_NS=$AUDITNS_TOP/qemu/guest/bench/ns
 
 # median LOG SIDE WHAT: a median the guest printed.
 median() {
@@ -36,6 +44,20 @@ step "bench: patched kernel, module not loaded" \
 step "kernel: unpatched $KERNEL_VERSION, same config" env KERNEL=upstream scripts/kernel.sh build
 step "bench: unpatched kernel" env KERNEL=upstream VM_INITRAMFS="$initramfs" \
 	"$VM" exec --no-module "$BENCH" "$ROUNDS" | tee "$logs/upstream"
+step "bench: namespace rules and delivery (patched kernel, module loaded)" \
+	"$VM" exec "$BENCH_NS" "$NS_ROUNDS" ns | tee "$logs/ns"
+step "bench: host rules and delivery (unpatched kernel)" env KERNEL=upstream \
+	VM_INITRAMFS="$initramfs" "$VM" exec --no-module "$BENCH_NS" "$NS_ROUNDS" host |
+	tee "$logs/ns-upstream"
+
+# ns_median LOG MODE KIND N WHAT
+ns_median() {
+	awk -v m="$2" -v k="$3" -v n="$4" -v w="$5" '{ sub(/\r$/, "") }
+		$1 == "median" && $2 == m && $3 == k && $4 == n && $5 == w { print $6 }' "$1"
+}
+rate_of() {
+	awk -v side="$2" '{ sub(/\r$/, "") } $1 == "rate" && $2 == side { print $3 }' "$1"
+}
 
 echo "==> results (ratios of medians; 1.000 means no cost)"
 for what in getpid openat; do
@@ -46,3 +68,26 @@ for what in getpid openat; do
 	ratio "$what: patched, no module / unpatched" \
 		"$(median "$logs/patched" A "$what")" "$(median "$logs/upstream" A "$what")"
 done
+for kind in other same; do
+	for n in 0 10 100 1000; do
+		for what in getpid openat; do
+			ratio "$what, $n rules ($kind): namespace / upstream host" \
+				"$(ns_median "$logs/ns" ns "$kind" "$n" "$what")" \
+				"$(ns_median "$logs/ns-upstream" host "$kind" "$n" "$what")"
+		done
+	done
+	for n in 10 100 1000; do
+		for what in getpid openat; do
+			ratio "$what, namespace rules ($kind): $n / 0" \
+				"$(ns_median "$logs/ns" ns "$kind" "$n" "$what")" \
+				"$(ns_median "$logs/ns" ns "$kind" 0 "$what")"
+			ratio "$what, upstream host rules ($kind): $n / 0" \
+				"$(ns_median "$logs/ns-upstream" host "$kind" "$n" "$what")" \
+				"$(ns_median "$logs/ns-upstream" host "$kind" 0 "$what")"
+		done
+	done
+done
+awk -v a="$(rate_of "$logs/ns" ns)" -v b="$(rate_of "$logs/ns" host)" 'BEGIN {
+	if (a == "" || b == "" || b == 0) { print "bench: delivery: no data"; exit 1 }
+	printf "bench: %-48s %8d /s / %8d /s = %.3f\n", \
+		"records delivered: container daemon / host daemon", a, b, a / b }'

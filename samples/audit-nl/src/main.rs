@@ -18,7 +18,8 @@
 //!                         registers as the audit daemon, reads nothing for
 //!                         HOLD_S seconds, then appends each record to FILE as
 //!                         "type=T TEXT"; with QUIET_MS, ends after that long
-//!                         without a record and prints "received=N"
+//!                         without a record and prints "received=N seconds=S",
+//!                         S from the first record to the last
 //! ```
 //!
 //! Exit status: 0 when the kernel accepted the request, 1 when it answered
@@ -278,9 +279,13 @@ fn collect(path: &str, hold: Duration, quiet: Option<Duration>) -> io::Result<Ex
     };
     socket.send(AUDIT_SET, payload)?;
     let mut received = 0u64;
+    let (mut first, mut last) = (None, None);
     let mut write_record =
         |msg_type: u16, text: &[u8], out: &mut std::fs::File| -> io::Result<()> {
             received += 1;
+            let now = std::time::Instant::now();
+            first.get_or_insert(now);
+            last = Some(now);
             out.write_all(format!("type={msg_type} ").as_bytes())?;
             out.write_all(text.split(|&b| b == 0).next().unwrap_or_default())?;
             out.write_all(b"\n")
@@ -309,7 +314,11 @@ fn collect(path: &str, hold: Duration, quiet: Option<Duration>) -> io::Result<Ex
             Err(err) => return Err(err),
         }
     }
-    println!("received={received}");
+    let seconds = match (first, last) {
+        (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
+        _ => 0.0,
+    };
+    println!("received={received} seconds={seconds:.3}");
     Ok(ExitCode::SUCCESS)
 }
 
