@@ -133,6 +133,10 @@ pub(crate) struct Rules {
     /// False if the index could not be rebuilt (no memory): every exit
     /// rule is then tested, as upstream does.
     index_valid: bool,
+    /// Cleared, under this lock, before the user namespace is freed; code
+    /// that uses the namespace after the events that reached it (the
+    /// failure action's worker) checks it under this lock.
+    userns_live: bool,
 }
 
 impl Rules {
@@ -218,6 +222,7 @@ impl Namespace {
                     narrow: KVec::new(),
                     wide: KVec::new(),
                     index_valid: true,
+                    userns_live: true,
                 },
                     "auditns::Namespace::rules"),
                 work <- kernel::new_work!("auditns::Namespace::work"),
@@ -355,8 +360,14 @@ impl Namespace {
     /// Failure action 2: kill every process of the namespace and of the
     /// namespaces it owns, and tell the host.
     fn kill(self: Arc<Self>) {
-        // SAFETY: the namespace is live while its state is reachable; it is
-        // not the initial one, which has no state here.
+        // The namespace may be gone by the time this runs: `retire` clears
+        // `userns_live` under this lock before it is freed.
+        let rules = self.rules.lock();
+        if !rules.userns_live {
+            return;
+        }
+        // SAFETY: the namespace is live while `userns_live` is set and the
+        // lock is held; it is not the initial one, which has no state here.
         let killed = unsafe { bindings::audit_ext_kill_userns(self.userns.as_ptr()) };
         pr_warn!(
             "auditns: user namespace {} lost audit records with failure=2: killed {} processes\n",
@@ -378,6 +389,7 @@ impl Namespace {
         } {
             record.append(text.as_bytes_with_nul());
         }
+        drop(rules);
     }
 
     fn schedule_delivery(self: &Arc<Self>) {
@@ -543,7 +555,20 @@ impl Namespace {
 
     /// Removes every rule; returns how many exit rules there were.
     pub(crate) fn clear_rules(&self) -> usize {
+        self.clear_rules_and(false)
+    }
+
+    /// For the `userns_free` hook: removes every rule and marks the user
+    /// namespace gone; returns how many exit rules there were.
+    pub(crate) fn retire(&self) -> usize {
+        self.clear_rules_and(true)
+    }
+
+    fn clear_rules_and(&self, retire: bool) -> usize {
         let mut rules = self.rules.lock();
+        if retire {
+            rules.userns_live = false;
+        }
         let exit = core::mem::take(&mut rules.exit);
         rules.other = KVec::new();
         rules.rebuild_index();

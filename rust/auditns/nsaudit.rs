@@ -147,7 +147,7 @@ impl NsRegistry {
         };
         if let Some(ns) = removed {
             ns.unregister_daemon();
-            let exit_rules = ns.clear_rules();
+            let exit_rules = ns.retire();
             self.count_exit_rules(-(exit_rules as isize));
         }
     }
