@@ -3,6 +3,10 @@
 # Build the guest's initramfs for variant $KERNEL: busybox, util-linux's
 # namespace tools, Debian's audit userspace, the module, the project's sample
 # binaries and the in-guest test suite.
+#
+# INITRAMFS_IMAGE names another output (and staging directory beside it), so
+# that a second image can be built while guests boot the usual one; boot it
+# with VM_INITRAMFS=that qemu/vm exec ....
 . "$(dirname "$0")/../scripts/lib.sh"
 kernel_variant_check
 
@@ -10,8 +14,8 @@ OUT=$(out_dir)
 MODULE=$OUT/module/rust/auditns/auditns.ko
 BIN_DIR=${CARGO_TARGET_DIR:-$AUDITNS_CACHE/cargo-target}/release
 GUEST=$AUDITNS_TOP/qemu/guest
-ROOT=$OUT/initramfs.root
-IMAGE=$OUT/initramfs.cpio.gz
+IMAGE=${INITRAMFS_IMAGE:-$OUT/initramfs.cpio.gz}
+ROOT=${IMAGE%.cpio.gz}.root
 
 [ -f "$MODULE" ] || die "no module at $MODULE: run 'make module' first"
 

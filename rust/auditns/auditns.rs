@@ -11,6 +11,7 @@ use kernel::{bindings, c_str, prelude::*};
 
 mod contid;
 mod kvec;
+mod limits;
 mod namespace;
 mod nsaudit;
 mod nsref;
@@ -323,6 +324,7 @@ struct AuditNs {
     /// Used by the hooks through [`REGISTRY`]; freed after they are gone.
     registry: Pin<KBox<State>>,
     delivery: Option<DeliveryQueue>,
+    _sysctls: limits::Sysctls,
 }
 
 impl kernel::Module for AuditNs {
@@ -336,6 +338,7 @@ impl kernel::Module for AuditNs {
             }),
             GFP_KERNEL,
         )?;
+        let sysctls = limits::Sysctls::register()?;
         let delivery = DeliveryQueue::new()?;
         namespace::STOPPING.store(false, Ordering::Release);
         namespace::DELIVERY_QUEUE.store(delivery.0.as_ptr() as usize, Ordering::Release);
@@ -362,6 +365,7 @@ impl kernel::Module for AuditNs {
         Ok(AuditNs {
             registry,
             delivery: Some(delivery),
+            _sysctls: sysctls,
         })
     }
 }

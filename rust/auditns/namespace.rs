@@ -16,21 +16,6 @@ use kernel::{
     workqueue::{self, Work, WorkItem},
 };
 
-/// Most rules one namespace may hold (all lists together).
-pub(crate) const MAX_RULES_PER_NS: usize = 1024;
-/// Every rule index, for testing all rules when the index is unusable.
-static ALL_RULES: [u16; MAX_RULES_PER_NS] = {
-    let mut all = [0u16; MAX_RULES_PER_NS];
-    let mut i = 0;
-    while i < MAX_RULES_PER_NS {
-        all[i] = i as u16;
-        i += 1;
-    }
-    all
-};
-/// Most bytes of records one namespace may have queued.
-pub(crate) const MAX_QUEUED_BYTES: usize = 1 << 20;
-
 /// The daemon registered with `AUDIT_SET` pid.
 pub(crate) struct Daemon {
     /// Its netlink port.
@@ -212,7 +197,7 @@ impl Namespace {
                     daemon: None,
                     queue: QueueAccount::new(
                         crate::queue::DEFAULT_BACKLOG_LIMIT,
-                        MAX_QUEUED_BYTES,
+                        crate::limits::MAX_QUEUED_KIB.get() * 1024,
                     ),
                     pending: KVec::new(),
                 }, "auditns::Namespace::state"),
@@ -255,6 +240,7 @@ impl Namespace {
                 return;
             }
             state.queue.backlog_limit = state.settings.backlog_limit;
+            state.queue.byte_limit = crate::limits::MAX_QUEUED_KIB.get() * 1024;
             if state.queue.is_full() {
                 state.queue.count_lost();
                 let failure = state.settings.failure;
@@ -508,7 +494,7 @@ impl Namespace {
         let data = &data[..rule.wire_len()];
         let stored = StoredRule::new(&rule, data)?;
         let mut rules = self.rules.lock();
-        if rules.exit.len() + rules.other.len() >= MAX_RULES_PER_NS {
+        if rules.exit.len() + rules.other.len() >= crate::limits::MAX_RULES.get() {
             return Err(ENOSPC);
         }
         if Iterator::chain(rules.exit.iter(), rules.other.iter())
@@ -595,37 +581,41 @@ impl Namespace {
                 .get(usize::from(index))
                 .is_some_and(|rule| rule.has_syscall(nr))
         };
-        let (narrow, wide): (&[(u16, u16)], &[u16]) = if rules.index_valid {
-            (&rules.narrow, &rules.wide)
-        } else {
-            (&[], &ALL_RULES[..rules.exit.len().min(MAX_RULES_PER_NS)])
-        };
         let mut event = Some(event);
         let mut built = None;
-        for index in rule_index::candidates(narrow, wide, nr, covers) {
-            let Some(rule) = rules.exit.get(usize::from(index)) else {
-                continue;
-            };
+        // The first rule that covers the syscall and whose fields hold.
+        let mut decide = |index: u16| -> Option<&StoredRule> {
+            let rule = rules.exit.get(usize::from(index))?;
             if let Some(make) = event.take() {
                 built = Some(make());
             }
-            if !built.as_ref().is_some_and(|event| rule.matches(event)) {
-                continue;
-            }
-            if rule.action != rule::action::ALWAYS {
-                return None;
-            }
-            let key = match &rule.key {
-                Some(key) => {
-                    let mut copy = KVec::with_capacity(key.len(), GFP_KERNEL).ok()?;
-                    copy.extend_from_slice(key, GFP_KERNEL).ok()?;
-                    Some(copy)
-                }
-                None => None,
-            };
-            return Some(key);
+            built
+                .as_ref()
+                .is_some_and(|event| rule.matches(event))
+                .then_some(rule)
+        };
+        let chosen = if rules.index_valid {
+            rule_index::candidates(&rules.narrow, &rules.wide, nr, covers).find_map(&mut decide)
+        } else {
+            // No index (no memory to build it): test every rule.
+            (0..rules.exit.len())
+                .filter_map(|index| u16::try_from(index).ok())
+                .filter(|&index| covers(index))
+                .find_map(&mut decide)
+        };
+        let rule = chosen?;
+        if rule.action != rule::action::ALWAYS {
+            return None;
         }
-        None
+        let key = match &rule.key {
+            Some(key) => {
+                let mut copy = KVec::with_capacity(key.len(), GFP_KERNEL).ok()?;
+                copy.extend_from_slice(key, GFP_KERNEL).ok()?;
+                Some(copy)
+            }
+            None => None,
+        };
+        Some(key)
     }
 
     /// Whether the exclude and user lists let a user message of `msg_type`

@@ -17,10 +17,6 @@ use kernel::{
     sync::{Arc, SpinLock},
 };
 
-/// Most user namespaces with audit state at once: any user may create
-/// namespaces, so the state they can make the host keep is bounded.
-pub(crate) const MAX_NAMESPACES: usize = 4096;
-
 /// Largest text of a user message, as upstream's `AUDIT_MESSAGE_TEXT_MAX`.
 const MESSAGE_TEXT_MAX: usize = 8560;
 
@@ -79,7 +75,7 @@ impl NsRegistry {
         if let Some(ns) = namespaces.iter().find(|ns| ns.userns == userns) {
             return Ok(ns.clone());
         }
-        if namespaces.len() >= MAX_NAMESPACES {
+        if namespaces.len() >= crate::limits::MAX_NAMESPACES.get() {
             return Err(ENOSPC);
         }
         if namespaces.len() == namespaces.capacity() {

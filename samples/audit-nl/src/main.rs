@@ -10,6 +10,9 @@
 //! audit-nl get            AUDIT_GET: prints "enabled=.. pid=.. ..." or the errno
 //! audit-nl user TEXT      AUDIT_USER_MSG with TEXT: prints "ok" or the errno
 //! audit-nl send TYPE      a message of TYPE with no payload: prints "ok" or the errno
+//! audit-nl contid-rule add|del SYSCALL CONTID KEY
+//!                         an exit rule for SYSCALL (x86_64) with -F contid=CONTID,
+//!                         which Debian's auditctl does not know: "ok" or the errno
 //! audit-nl malformed-rules
 //!                         sends every case of the malformed-rule generator as
 //!                         AUDIT_ADD_RULE; prints "refused=N accepted=N" and the
@@ -41,6 +44,7 @@ const NETLINK_AUDIT: libc::c_int = 9;
 const AUDIT_GET: u16 = 1000;
 const AUDIT_SET: u16 = 1001;
 const AUDIT_ADD_RULE: u16 = 1011;
+const AUDIT_DEL_RULE: u16 = 1012;
 const AUDIT_STATUS_PID: u32 = 4;
 const AUDIT_USER_MSG: u16 = 1107;
 const NLMSG_ERROR: u16 = 2;
@@ -341,6 +345,28 @@ fn main() -> ExitCode {
             Err(_) => return ExitCode::from(2),
         },
         ["malformed-rules"] => malformed_rules(),
+        ["contid-rule", op @ ("add" | "del"), syscall, contid, key] => {
+            let (Ok(syscall), Ok(contid)) = (syscall.parse(), contid.parse()) else {
+                return ExitCode::from(2);
+            };
+            use auditns_core::rule::{action, field, list, Op, RuleBuilder, HEADER_LEN};
+            let rule = RuleBuilder::new(list::EXIT, action::ALWAYS)
+                .syscall(syscall)
+                .field(field::ARCH, Op::Equal, 0xc000_003e)
+                .contid(Op::Equal, contid)
+                .key(key.as_bytes());
+            let mut wire = vec![0u8; HEADER_LEN + 1024];
+            let Some(len) = rule.write(&mut wire) else {
+                return ExitCode::from(2);
+            };
+            wire.truncate(len);
+            let msg_type = if *op == "add" {
+                AUDIT_ADD_RULE
+            } else {
+                AUDIT_DEL_RULE
+            };
+            request(msg_type, &wire)
+        }
         ["collect", path, rest @ ..] => {
             let hold = rest.first().and_then(|s| s.parse().ok()).unwrap_or(0);
             let quiet = rest
