@@ -248,11 +248,12 @@ unsafe extern "C" fn log_end_hook(
 ///
 /// # Safety
 ///
-/// `nlh` must be a message of `skb` whose `nlmsg_len` bytes are readable.
+/// `nlh` must be a message of `skb` whose `nlmsg_len` bytes are readable,
+/// and `ack` valid for writes, for the call.
 unsafe extern "C" fn netlink_msg_hook(
     skb: *mut bindings::sk_buff,
     nlh: *mut bindings::nlmsghdr,
-    _ack: *mut bool,
+    ack: *mut bool,
 ) -> kernel::ffi::c_int {
     // SAFETY: audit_receive() checked the header with nlmsg_ok().
     let header = unsafe { &*nlh };
@@ -261,7 +262,9 @@ unsafe extern "C" fn netlink_msg_hook(
     // SAFETY: nlmsg_ok() checked that `nlmsg_len` bytes are in the buffer.
     let payload =
         unsafe { core::slice::from_raw_parts(nlh.cast::<u8>().add(header_len), payload_len) };
-    with_registry(|registry| registry.ns.netlink_msg(skb, header, payload))
+    // SAFETY: audit_receive() passes its own `ack`, valid for the call.
+    let ack = unsafe { &mut *ack };
+    with_registry(|registry| registry.ns.netlink_msg(skb, nlh, payload, ack))
 }
 
 /// The `userns_free` hook: a user namespace goes away.

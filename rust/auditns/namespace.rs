@@ -8,6 +8,7 @@ use crate::queue::{Admit, QueueAccount};
 use crate::rule::{self, EventFields, RuleView};
 use crate::rule_index;
 use crate::status::{Features, Settings};
+use crate::task::TaskRef;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use kernel::{
     bindings, c_str,
@@ -17,6 +18,11 @@ use kernel::{
 };
 
 /// The daemon registered with `AUDIT_SET` pid.
+///
+/// Its references (network and PID namespaces, `struct pid`) keep the
+/// user namespace alive, as the daemon's own process does: the daemon is
+/// unregistered when its process exits (the `task_free` hook), when its
+/// socket is gone, or when it sets pid 0, so that the namespace can go.
 pub(crate) struct Daemon {
     /// Its netlink port.
     pub(crate) portid: u32,
@@ -24,6 +30,8 @@ pub(crate) struct Daemon {
     pub(crate) net: NetRef,
     /// The process, to tell whether it still runs.
     pub(crate) process: ProcessRef,
+    /// The daemon's PID namespace: the view records and rules use.
+    pub(crate) view: PidNsRef,
 }
 
 /// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back,
@@ -98,11 +106,40 @@ pub(crate) struct NsState {
     /// The `AUDIT_SET_FEATURE` state; kept and reported only.
     pub(crate) features: Features,
     /// The registered daemon, if any.
-    pub(crate) daemon: Option<Daemon>,
+    pub(crate) daemon: Option<Arc<Daemon>>,
     /// Counts of the queue.
     pub(crate) queue: QueueAccount,
     /// Records waiting, oldest first.
     pending: KVec<QueuedRecord>,
+    /// The exclude list, copied from the rules so that records can be
+    /// filtered where the rules' mutex cannot be taken.
+    exclude: KVec<ExcludeRule>,
+}
+
+/// An exclude-list rule, as records are filtered with it.
+pub(crate) struct ExcludeRule {
+    action: u32,
+    fields: KVec<rule::Field>,
+}
+
+/// A record's own fields, for the exclude list: upstream tests the message
+/// type there (and the current task's ids, which a namespace's record,
+/// translated later, does not use; such rules never match here).
+struct RecordFields(u32);
+
+impl EventFields for RecordFields {
+    fn value(&self, id: u32) -> Option<u64> {
+        (id == rule::field::MSGTYPE).then_some(u64::from(self.0))
+    }
+}
+
+/// Whether the first exclude rule that holds for a record of `msg_type`
+/// drops it.
+fn excluded(rules: &[ExcludeRule], msg_type: u32) -> bool {
+    rules
+        .iter()
+        .find(|rule| rule::fields_match(rule.fields.iter().copied(), &RecordFields(msg_type)))
+        .is_some_and(|rule| rule.action == rule::action::NEVER)
 }
 
 /// A namespace's rules.
@@ -155,8 +192,6 @@ impl Rules {
 pub(crate) struct Namespace {
     /// The namespace; dropped from the registry before it is freed.
     pub(crate) userns: UserNs,
-    /// The PID namespace the daemon sees, which records are translated into.
-    pub(crate) view: PidNsRef,
     /// Taken in any task context, also where sleeping is not allowed.
     #[pin]
     pub(crate) state: SpinLock<NsState>,
@@ -190,7 +225,6 @@ impl Namespace {
         Arc::pin_init(
             pin_init!(Namespace {
                 userns,
-                view: PidNsRef::current(),
                 state <- kernel::new_spinlock!(NsState {
                     settings: Settings::default(),
                     features: Features { vers: Features::VERSION, ..Features::default() },
@@ -200,6 +234,7 @@ impl Namespace {
                         crate::limits::MAX_QUEUED_KIB.get() * 1024,
                     ),
                     pending: KVec::new(),
+                    exclude: KVec::new(),
                 }, "auditns::Namespace::state"),
                 rules <- kernel::new_mutex!(Rules {
                     exit: KVec::new(),
@@ -217,10 +252,21 @@ impl Namespace {
         )
     }
 
+    /// The daemon, if one is registered, alive, and the namespace audits.
+    pub(crate) fn listener(&self) -> Option<Arc<Daemon>> {
+        let state = self.state.lock();
+        if state.settings.enabled == 0 {
+            return None;
+        }
+        state
+            .daemon
+            .clone()
+            .filter(|daemon| daemon.process.is_alive())
+    }
+
     /// Whether a live daemon is registered and the namespace audits.
     pub(crate) fn is_listening(&self) -> bool {
-        let state = self.state.lock();
-        state.settings.enabled != 0 && state.daemon.as_ref().is_some_and(|d| d.process.is_alive())
+        self.listener().is_some()
     }
 
     /// Queues a record for the daemon; in any task context, never sleeps.
@@ -234,9 +280,15 @@ impl Namespace {
     ) {
         // Decide what needs no translation first: a flooded namespace
         // should cost little.
-        {
+        let daemon = {
             let mut state = self.state.lock();
-            if state.daemon.is_none() || state.settings.enabled == 0 {
+            if state.settings.enabled == 0 {
+                return;
+            }
+            let Some(daemon) = state.daemon.clone() else {
+                return;
+            };
+            if excluded(&state.exclude, u32::from(msg_type)) {
                 return;
             }
             state.queue.backlog_limit = state.settings.backlog_limit;
@@ -248,8 +300,12 @@ impl Namespace {
                 self.failure_action(failure);
                 return;
             }
-        }
-        let view = View { ns: self };
+            daemon
+        };
+        let view = View {
+            userns: self.userns,
+            pids: &daemon.view,
+        };
         let usual = text.len() + crate::translate::MAX_GROWTH;
         let worst = crate::translate::worst_case_len(text.len());
         let mut translated = None;
@@ -347,27 +403,31 @@ impl Namespace {
     /// namespaces it owns, and tell the host.
     fn kill(self: Arc<Self>) {
         // The namespace may be gone by the time this runs: `retire` clears
-        // `userns_live` under this lock before it is freed.
-        let rules = self.rules.lock();
-        if !rules.userns_live {
-            return;
+        // `userns_live` under this lock before it is freed. Only the kill
+        // runs under the lock; logging may wait for the host's backlog.
+        let (killed, inum) = {
+            let rules = self.rules.lock();
+            if !rules.userns_live {
+                return;
+            }
+            // SAFETY: the namespace is live while `userns_live` is set and
+            // the lock is held; it is not the initial one, which has no
+            // state here.
+            let killed = unsafe { bindings::audit_ext_kill_userns(self.userns.as_ptr()) };
+            (killed, self.userns.inum())
+        };
+        // SAFETY: the name is a NUL-terminated static string.
+        if unsafe { bindings::__printk_ratelimit(c_str!("auditns").as_char_ptr()) } != 0 {
+            pr_warn!(
+                "auditns: user namespace {} lost audit records with failure=2: killed {} processes\n",
+                inum,
+                killed
+            );
         }
-        // SAFETY: the namespace is live while `userns_live` is set and the
-        // lock is held; it is not the initial one, which has no state here.
-        let killed = unsafe { bindings::audit_ext_kill_userns(self.userns.as_ptr()) };
-        pr_warn!(
-            "auditns: user namespace {} lost audit records with failure=2: killed {} processes\n",
-            self.userns.inum(),
-            killed
-        );
         let mut text = crate::text::TextBuf::<128>::new();
         let _ = core::fmt::Write::write_fmt(
             &mut text,
-            format_args!(
-                "auditns op=kill userns={} reason=lost killed={}",
-                self.userns.inum(),
-                killed
-            ),
+            format_args!("auditns op=kill userns={inum} reason=lost killed={killed}"),
         );
         // SAFETY: a worker may sleep; a null context makes a lone record.
         if let Some(mut record) = unsafe {
@@ -375,7 +435,6 @@ impl Namespace {
         } {
             record.append(text.as_bytes_with_nul());
         }
-        drop(rules);
     }
 
     fn schedule_delivery(self: &Arc<Self>) {
@@ -391,41 +450,54 @@ impl Namespace {
         let _ = queue.enqueue::<Arc<Self>, DELIVER>(self.clone());
     }
 
-    /// Forgets the daemon and what was queued for it.
-    pub(crate) fn unregister_daemon(&self) {
+    /// Forgets the daemon and what was queued for it, which is counted
+    /// lost. With `only`, only if that is still the registered daemon (a
+    /// new one may have registered since the caller looked).
+    pub(crate) fn unregister_daemon(&self, only: Option<&Arc<Daemon>>) -> Option<Arc<Daemon>> {
         let (daemon, pending) = {
             let mut state = self.state.lock();
+            let current = state.daemon.as_ref()?;
+            if only.is_some_and(|only| !Arc::ptr_eq(only, current)) {
+                return None;
+            }
             let pending = core::mem::take(&mut state.pending);
             for record in pending.iter() {
                 state.queue.release(record.text.len());
+                state.queue.count_lost();
             }
             (state.daemon.take(), pending)
         };
         // References are dropped outside the lock.
-        drop((daemon, pending));
+        drop(pending);
+        daemon
     }
 
     /// Sends what is queued; runs on the delivery workqueue.
     fn deliver(self: Arc<Self>) {
         loop {
-            let (batch, net, portid) = {
+            let (batch, daemon) = {
                 let mut state = self.state.lock();
-                let Some(daemon) = state.daemon.as_ref() else {
+                let Some(daemon) = state.daemon.clone() else {
                     return;
                 };
-                let (net, portid) = (daemon.net.clone(), daemon.portid);
                 if state.pending.is_empty() {
                     return;
                 }
-                (core::mem::take(&mut state.pending), net, portid)
+                (core::mem::take(&mut state.pending), daemon)
             };
+            if !daemon.process.is_alive() {
+                // Its port may be someone else's by now.
+                drop(self.unregister_daemon(Some(&daemon)));
+                self.count_lost_records(batch);
+                return;
+            }
             let mut records = batch.into_iter();
             while let Some(record) = records.next() {
-                // SAFETY: `net` holds a reference; the text is `len` bytes.
+                // SAFETY: `daemon.net` holds a reference; the text is `len` bytes.
                 let rc = unsafe {
                     bindings::audit_ext_unicast(
-                        net.as_ptr(),
-                        portid,
+                        daemon.net.as_ptr(),
+                        daemon.portid,
                         i32::from(record.msg_type),
                         record.text.as_ptr().cast(),
                         record.text.len(),
@@ -442,40 +514,46 @@ impl Namespace {
                     }
                     return;
                 }
-                let mut state = self.state.lock();
-                state.queue.release(record.text.len());
-                if rc < 0 {
-                    state.queue.count_lost();
-                }
-                drop(state);
-                if rc == -(bindings::ECONNREFUSED as i32) {
-                    self.unregister_daemon();
-                    for lost in records.by_ref() {
-                        let mut state = self.state.lock();
+                {
+                    let mut state = self.state.lock();
+                    state.queue.release(record.text.len());
+                    if rc < 0 {
                         state.queue.count_lost();
-                        drop(state);
-                        drop(lost);
                     }
+                }
+                drop(record);
+                if rc == -(bindings::ECONNREFUSED as i32) {
+                    drop(self.unregister_daemon(Some(&daemon)));
+                    self.count_lost_records(records);
                     return;
                 }
             }
         }
     }
 
+    /// Releases records taken from the queue that will not be sent, and
+    /// counts each lost.
+    fn count_lost_records(&self, records: impl IntoIterator<Item = QueuedRecord>) {
+        for record in records {
+            let mut state = self.state.lock();
+            state.queue.release(record.text.len());
+            state.queue.count_lost();
+            drop(state);
+            drop(record);
+        }
+    }
+
     fn requeue_front(&self, first: QueuedRecord, rest: impl Iterator<Item = QueuedRecord>) {
         let mut front = KVec::new();
-        let mut dropped = 0usize;
         for record in Iterator::chain(core::iter::once(first), rest) {
             let len = record.text.len();
             if front.push(record, GFP_KERNEL).is_err() {
-                dropped += len;
+                let mut state = self.state.lock();
+                state.queue.release(len);
+                state.queue.count_lost();
             }
         }
         let mut state = self.state.lock();
-        if dropped != 0 {
-            state.queue.release(dropped);
-            state.queue.count_lost();
-        }
         let newer = core::mem::take(&mut state.pending);
         for record in newer {
             let len = record.text.len();
@@ -513,6 +591,18 @@ impl Namespace {
         }
         if is_exit {
             rules.rebuild_index();
+        } else if rule.list == rule::list::EXCLUDE {
+            if let Err(err) = self.sync_exclude(&rules) {
+                // Take the rule back: what the kernel filters with and what
+                // it lists must not differ.
+                let at = if rule.prepend {
+                    0
+                } else {
+                    rules.other.len() - 1
+                };
+                drop(kvec::remove(&mut rules.other, at));
+                return Err(err);
+            }
         }
         Ok(is_exit)
     }
@@ -532,11 +622,43 @@ impl Namespace {
             .iter()
             .position(|other| same_rule(other.data(), data))
             .ok_or(ENOENT)?;
-        drop(kvec::remove(list, index));
+        let removed = kvec::remove(list, index);
         if is_exit {
             rules.rebuild_index();
+        } else if rule.list == rule::list::EXCLUDE {
+            if let Err(err) = self.sync_exclude(&rules) {
+                // Put the rule back where it was, as the filter still has it.
+                if let Some(removed) = removed {
+                    if rules.other.push(removed, GFP_KERNEL_ACCOUNT).is_ok() {
+                        rules.other.as_mut_slice()[index..].rotate_right(1);
+                    }
+                }
+                return Err(err);
+            }
         }
+        drop(removed);
         Ok(is_exit)
+    }
+
+    /// Copies the exclude list where records are filtered; called with the
+    /// rules' mutex held after a change. Without memory the old copy stays,
+    /// and the change answers ENOMEM.
+    fn sync_exclude(&self, rules: &Rules) -> Result {
+        let mut exclude = KVec::new();
+        for stored in rules.other.iter().filter(|r| r.list == rule::list::EXCLUDE) {
+            let mut fields = KVec::with_capacity(stored.fields.len(), GFP_KERNEL_ACCOUNT)?;
+            fields.extend_from_slice(&stored.fields, GFP_KERNEL_ACCOUNT)?;
+            exclude.push(
+                ExcludeRule {
+                    action: stored.action,
+                    fields,
+                },
+                GFP_KERNEL_ACCOUNT,
+            )?;
+        }
+        let old = core::mem::replace(&mut self.state.lock().exclude, exclude);
+        drop(old);
+        Ok(())
     }
 
     /// Removes every rule; returns how many exit rules there were.
@@ -558,6 +680,8 @@ impl Namespace {
         let exit = core::mem::take(&mut rules.exit);
         rules.other = KVec::new();
         rules.rebuild_index();
+        let exclude = core::mem::take(&mut self.state.lock().exclude);
+        drop(exclude);
         exit.len()
     }
 
@@ -566,14 +690,12 @@ impl Namespace {
     /// `event` builds the event's fields in this namespace's view; it is
     /// called only if some rule names the syscall, so rules for other
     /// syscalls cost nothing.
-    pub(crate) fn select_syscall<'e>(
+    pub(crate) fn select_syscall(
         &self,
         nr: u16,
-        event: impl FnOnce() -> SyscallEvent<'e>,
+        event: impl FnOnce(&PidNsRef) -> SyscallEvent,
     ) -> Option<Option<KVec<u8>>> {
-        if !self.is_listening() {
-            return None;
-        }
+        let daemon = self.listener()?;
         let rules = self.rules.lock();
         let covers = |index: u16| {
             rules
@@ -587,7 +709,7 @@ impl Namespace {
         let mut decide = |index: u16| -> Option<&StoredRule> {
             let rule = rules.exit.get(usize::from(index))?;
             if let Some(make) = event.take() {
-                built = Some(make());
+                built = Some(make(&daemon.view));
             }
             built
                 .as_ref()
@@ -618,21 +740,41 @@ impl Namespace {
         Some(key)
     }
 
-    /// Whether the exclude and user lists let a user message of `msg_type`
-    /// through: an exclude rule with action never on its type drops it.
-    pub(crate) fn user_msg_excluded(&self, msg_type: u32) -> bool {
-        struct MsgType(u32);
-        impl EventFields for MsgType {
-            fn value(&self, id: u32) -> Option<u64> {
-                (id == rule::field::MSGTYPE).then_some(u64::from(self.0))
-            }
-        }
+    /// Whether the user list drops a user message of `msg_type` from the
+    /// current task: the first user-list rule whose fields hold decides,
+    /// as upstream's `audit_filter()`. The exclude list is applied to every
+    /// record when it is queued.
+    pub(crate) fn user_msg_dropped(&self, msg_type: u32) -> bool {
+        let Some(daemon) = self.listener() else {
+            return true;
+        };
+        let event = UserMessage {
+            msg_type,
+            task: self.current_task_fields(&daemon.view),
+        };
         let rules = self.rules.lock();
-        rules.other.iter().any(|rule| {
-            rule.list == rule::list::EXCLUDE
-                && rule.action == rule::action::NEVER
-                && rule.matches(&MsgType(msg_type))
-        })
+        rules
+            .other
+            .iter()
+            .filter(|rule| rule.list == rule::list::USER)
+            .find(|rule| rule.matches(&event))
+            .is_some_and(|rule| rule.action == rule::action::NEVER)
+    }
+
+    /// The current task's ids in this namespace and PIDs in `view`.
+    pub(crate) fn current_task_fields(&self, view: &PidNsRef) -> TaskFields {
+        let mut ids = bindings::audit_ext_ids::default();
+        // SAFETY: the namespace is current's or an ancestor's, live while
+        // current runs.
+        unsafe { bindings::audit_ext_current_ids(self.userns.as_ptr(), &mut ids) };
+        let (sessionid, contid) = TaskRef::with_current(|task| (task.sessionid(), task.contid()));
+        TaskFields {
+            ids,
+            pid: view.current_tgid(),
+            ppid: view.current_ppid(),
+            sessionid,
+            contid,
+        }
     }
 }
 
@@ -666,33 +808,32 @@ fn same_rule(a: &[u8], b: &[u8]) -> bool {
 
 /// How a namespace sees host PIDs and ids, for the translator.
 struct View<'a> {
-    ns: &'a Namespace,
+    userns: UserNs,
+    pids: &'a PidNsRef,
 }
 
 impl crate::translate::IdView for View<'_> {
     fn pid(&self, host_pid: u32) -> u32 {
-        self.ns.view.pid_from_host(host_pid)
+        self.pids.pid_from_host(host_pid)
     }
     fn uid(&self, host_uid: u32) -> u32 {
-        self.ns.userns.uid_from_host(host_uid)
+        self.userns.uid_from_host(host_uid)
     }
     fn gid(&self, host_gid: u32) -> u32 {
-        self.ns.userns.gid_from_host(host_gid)
+        self.userns.gid_from_host(host_gid)
     }
 }
 
-/// The current syscall event, as one namespace's rules see it.
-pub(crate) struct SyscallEvent<'a> {
-    pub(crate) info: bindings::audit_ext_syscall,
+/// A task's ids and PIDs, as one namespace sees them.
+pub(crate) struct TaskFields {
     pub(crate) ids: bindings::audit_ext_ids,
     pub(crate) pid: u32,
     pub(crate) ppid: u32,
     pub(crate) sessionid: u32,
     pub(crate) contid: u64,
-    pub(crate) _ns: &'a Namespace,
 }
 
-impl EventFields for SyscallEvent<'_> {
+impl EventFields for TaskFields {
     fn value(&self, id: u32) -> Option<u64> {
         use rule::field;
         let ids = &self.ids;
@@ -711,12 +852,42 @@ impl EventFields for SyscallEvent<'_> {
             field::LOGINUID_SET => u64::from(ids.loginuid != u32::MAX),
             field::SESSIONID => u64::from(self.sessionid),
             field::CONTID => self.contid,
+            _ => return None,
+        })
+    }
+}
+
+/// The current syscall event, as one namespace's rules see it.
+pub(crate) struct SyscallEvent {
+    pub(crate) info: bindings::audit_ext_syscall,
+    pub(crate) task: TaskFields,
+}
+
+impl EventFields for SyscallEvent {
+    fn value(&self, id: u32) -> Option<u64> {
+        use rule::field;
+        Some(match id {
             field::ARCH => u64::from(self.info.arch),
             field::EXIT if self.info.return_valid != 0 => self.info.return_code as u64,
             // AUDITSC_SUCCESS is 1, AUDITSC_FAILURE 2.
             field::SUCCESS if self.info.return_valid != 0 => u64::from(self.info.return_valid == 1),
             field::ARG0..=field::ARG3 => self.info.argv[(id - field::ARG0) as usize] as u64,
-            _ => return None,
+            _ => return self.task.value(id),
         })
+    }
+}
+
+/// A user message, as one namespace's user list sees it.
+struct UserMessage {
+    msg_type: u32,
+    task: TaskFields,
+}
+
+impl EventFields for UserMessage {
+    fn value(&self, id: u32) -> Option<u64> {
+        if id == rule::field::MSGTYPE {
+            return Some(u64::from(self.msg_type));
+        }
+        self.task.value(id)
     }
 }

@@ -31,7 +31,8 @@ struct Audience {
 /// end-of-event record.
 struct InFlight {
     task: usize,
-    audience: KVec<Audience>,
+    /// Shared, so that records are handed out without the registry's lock.
+    audience: Arc<KVec<Audience>>,
 }
 
 /// All per-namespace state.
@@ -45,6 +46,13 @@ pub(crate) struct NsRegistry {
     in_flight_count: AtomicUsize,
     /// Exit rules of all namespaces, read on every syscall exit.
     exit_rules: AtomicUsize,
+    /// The registered daemons, by their process's `struct pid`, so that a
+    /// daemon's exit unregisters it at once (its references would keep the
+    /// namespace alive).
+    #[pin]
+    daemons: SpinLock<KVec<(usize, Arc<Namespace>)>>,
+    /// Entries of `daemons`, read without its lock on every process exit.
+    daemon_count: AtomicUsize,
 }
 
 impl NsRegistry {
@@ -55,6 +63,8 @@ impl NsRegistry {
             in_flight <- kernel::new_spinlock!(KVec::new(), "auditns::NsRegistry::in_flight"),
             in_flight_count: AtomicUsize::new(0),
             exit_rules: AtomicUsize::new(0),
+            daemons <- kernel::new_spinlock!(KVec::new(), "auditns::NsRegistry::daemons"),
+            daemon_count: AtomicUsize::new(0),
         })
     }
 
@@ -134,6 +144,69 @@ impl NsRegistry {
         let _ = unsafe { bindings::audit_ext_count_rules(delta as i32) };
     }
 
+    /// Unregisters the daemon of `ns` (`only` that one, if given) and drops
+    /// it from the daemon list.
+    fn forget_daemon(&self, ns: &Arc<Namespace>, only: Option<&Arc<Daemon>>) {
+        let Some(daemon) = ns.unregister_daemon(only) else {
+            return;
+        };
+        let key = daemon.process.as_ptr() as usize;
+        let entry = {
+            let mut daemons = self.daemons.lock();
+            let index = daemons
+                .iter()
+                .position(|(pid, owner)| *pid == key && Arc::ptr_eq(owner, ns));
+            let entry = index.and_then(|index| kvec::swap_remove(&mut daemons, index));
+            if entry.is_some() {
+                self.daemon_count.fetch_sub(1, Ordering::Relaxed);
+            }
+            entry
+        };
+        drop((entry, daemon));
+    }
+
+    /// A task exits: if it leads a registered daemon's process, the daemon
+    /// is gone.
+    fn daemon_exits(&self, task: TaskRef<'_>) {
+        if self.daemon_count.load(Ordering::Relaxed) == 0 || !task.is_leader() {
+            return;
+        }
+        let Some(process) = ProcessRef::of(task) else {
+            return;
+        };
+        let key = process.as_ptr() as usize;
+        drop(process);
+        loop {
+            let owner = {
+                let daemons = self.daemons.lock();
+                daemons
+                    .iter()
+                    .find(|(pid, _)| *pid == key)
+                    .map(|(_, owner)| owner.clone())
+            };
+            let Some(owner) = owner else { break };
+            let daemon = owner.state.lock().daemon.clone();
+            match daemon {
+                Some(daemon) if daemon.process.as_ptr() as usize == key => {
+                    self.forget_daemon(&owner, Some(&daemon));
+                }
+                _ => {
+                    // Stale entry (replaced daemon): drop it.
+                    let mut daemons = self.daemons.lock();
+                    if let Some(index) = daemons
+                        .iter()
+                        .position(|(pid, o)| *pid == key && Arc::ptr_eq(o, &owner))
+                    {
+                        let entry = kvec::swap_remove(&mut daemons, index);
+                        self.daemon_count.fetch_sub(1, Ordering::Relaxed);
+                        drop(daemons);
+                        drop(entry);
+                    }
+                }
+            }
+        }
+    }
+
     /// The `userns_free` hook: forget `userns`.
     pub(crate) fn userns_free(&self, userns: UserNs) {
         let removed = {
@@ -142,7 +215,7 @@ impl NsRegistry {
             index.and_then(|index| kvec::swap_remove(&mut namespaces, index))
         };
         if let Some(ns) = removed {
-            ns.unregister_daemon();
+            self.forget_daemon(&ns, None);
             let exit_rules = ns.retire();
             self.count_exit_rules(-(exit_rules as isize));
         }
@@ -152,16 +225,32 @@ impl NsRegistry {
     pub(crate) fn clear(&self) {
         let namespaces = core::mem::take(&mut *self.namespaces.lock());
         for ns in namespaces.iter() {
-            ns.unregister_daemon();
+            self.forget_daemon(ns, None);
             ns.clear_rules();
         }
         let in_flight = core::mem::take(&mut *self.in_flight.lock());
         drop((namespaces, in_flight));
     }
 
+    /// Removes the in-flight event of `task`, if any.
+    fn take_in_flight(&self, task: usize) -> Option<InFlight> {
+        if self.in_flight_count.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut in_flight = self.in_flight.lock();
+        let index = in_flight.iter().position(|e| e.task == task)?;
+        self.in_flight_count.fetch_sub(1, Ordering::Relaxed);
+        kvec::swap_remove(&mut in_flight, index)
+    }
+
     /// The `syscall_exit` hook: which namespaces' rules select the event of
     /// `ctx`, current's context. Returns true if any does.
     pub(crate) fn syscall_exit(&self, ctx: *mut bindings::audit_context) -> bool {
+        // An earlier event whose end-of-event record never came (dropped by
+        // the host's exclude rules or backlog) ends here: its audience must
+        // not receive this event's records.
+        let task = TaskRef::with_current(|task| task.as_ptr() as usize);
+        drop(self.take_in_flight(task));
         if self.exit_rules.load(Ordering::Relaxed) == 0 {
             return false;
         }
@@ -180,21 +269,9 @@ impl NsRegistry {
                 break;
             }
             if let Some(ns) = self.find(userns) {
-                let event = || {
-                    let mut ids = bindings::audit_ext_ids::default();
-                    // SAFETY: the namespace is current's or an ancestor, live.
-                    unsafe { bindings::audit_ext_current_ids(userns.as_ptr(), &mut ids) };
-                    let (sessionid, contid) =
-                        TaskRef::with_current(|task| (task.sessionid(), task.contid()));
-                    SyscallEvent {
-                        info,
-                        ids,
-                        pid: ns.view.current_tgid(),
-                        ppid: ns.view.current_ppid(),
-                        sessionid,
-                        contid,
-                        _ns: &ns,
-                    }
+                let event = |view: &_| SyscallEvent {
+                    info,
+                    task: ns.current_task_fields(view),
                 };
                 if let Some(key) = ns.select_syscall(nr, event) {
                     if audience
@@ -216,38 +293,32 @@ impl NsRegistry {
         if audience.is_empty() {
             return false;
         }
-        let task = TaskRef::with_current(|task| task.as_ptr() as usize);
-        let entry = InFlight { task, audience };
-        let stale = {
-            let mut in_flight = self.in_flight.lock();
-            let stale = in_flight
-                .iter()
-                .position(|e| e.task == task)
-                .and_then(|index| kvec::swap_remove(&mut in_flight, index));
-            if in_flight.len() == in_flight.capacity() {
-                // Move the entries into `room`, grown outside the lock.
-                drop(in_flight);
-                let len = self.in_flight.lock().len();
-                let mut room = match KVec::with_capacity(2 * len + 4, GFP_KERNEL) {
-                    Ok(room) => room,
-                    Err(_) => return false,
-                };
-                in_flight = self.in_flight.lock();
-                if room.capacity() <= in_flight.len() {
-                    return false;
-                }
-                let old = core::mem::take(&mut *in_flight);
-                for e in old {
-                    let _ = room.push(e, GFP_ATOMIC);
-                }
-                *in_flight = room;
-            }
-            if in_flight.push(entry, GFP_ATOMIC).is_ok() && stale.is_none() {
-                self.in_flight_count.fetch_add(1, Ordering::Relaxed);
-            }
-            stale
+        let Ok(audience) = Arc::new(audience, GFP_KERNEL) else {
+            return false;
         };
-        drop(stale);
+        let entry = InFlight { task, audience };
+        let mut in_flight = self.in_flight.lock();
+        if in_flight.len() == in_flight.capacity() {
+            // Move the entries into a larger vector, grown outside the lock.
+            drop(in_flight);
+            let len = self.in_flight.lock().len();
+            let Ok(mut room) = KVec::with_capacity(2 * len + 4, GFP_KERNEL) else {
+                return false;
+            };
+            in_flight = self.in_flight.lock();
+            if room.capacity() <= in_flight.len() {
+                return false;
+            }
+            for e in core::mem::take(&mut *in_flight) {
+                // Cannot fail: the room was reserved above.
+                let _ = room.push(e, GFP_ATOMIC);
+            }
+            *in_flight = room;
+        }
+        if in_flight.push(entry, GFP_ATOMIC).is_err() {
+            return false;
+        }
+        self.in_flight_count.fetch_add(1, Ordering::Relaxed);
         true
     }
 
@@ -268,45 +339,34 @@ impl NsRegistry {
         let Ok(msg_type16) = u16::try_from(msg_type) else {
             return;
         };
-        let done = {
-            let mut in_flight = self.in_flight.lock();
-            let Some(index) = in_flight.iter().position(|e| e.task == task) else {
+        let audience = if msg_type == bindings::AUDIT_EOE {
+            // The event ends with this record.
+            let Some(entry) = self.take_in_flight(task) else {
                 return;
             };
-            for member in in_flight[index].audience.iter() {
-                let key = if msg_type == bindings::AUDIT_SYSCALL {
-                    KeyField::Replace(member.key.as_deref())
-                } else {
-                    KeyField::Keep
-                };
-                member.ns.enqueue(msg_type16, text, key);
-            }
-            if msg_type == bindings::AUDIT_EOE {
-                self.in_flight_count.fetch_sub(1, Ordering::Relaxed);
-                kvec::swap_remove(&mut in_flight, index)
-            } else {
-                None
-            }
+            entry.audience
+        } else {
+            let in_flight = self.in_flight.lock();
+            let Some(entry) = in_flight.iter().find(|e| e.task == task) else {
+                return;
+            };
+            entry.audience.clone()
         };
-        drop(done);
+        for member in audience.iter() {
+            let key = if msg_type == bindings::AUDIT_SYSCALL {
+                KeyField::Replace(member.key.as_deref())
+            } else {
+                KeyField::Keep
+            };
+            member.ns.enqueue(msg_type16, text, key);
+        }
     }
 
-    /// The `task_free` hook: forget an event the task never ended.
+    /// The `task_free` hook: forget an event the task never ended, and a
+    /// daemon whose process ends.
     pub(crate) fn task_free(&self, task: TaskRef<'_>) {
-        if self.in_flight_count.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let task = task.as_ptr() as usize;
-        let stale = {
-            let mut in_flight = self.in_flight.lock();
-            let index = in_flight.iter().position(|e| e.task == task);
-            let stale = index.and_then(|index| kvec::swap_remove(&mut in_flight, index));
-            if stale.is_some() {
-                self.in_flight_count.fetch_sub(1, Ordering::Relaxed);
-            }
-            stale
-        };
-        drop(stale);
+        drop(self.take_in_flight(task.as_ptr() as usize));
+        self.daemon_exits(task);
     }
 
     /// The `netlink_msg` hook: a message from a task outside the initial
@@ -314,10 +374,11 @@ impl NsRegistry {
     pub(crate) fn netlink_msg(
         &self,
         skb: *mut bindings::sk_buff,
-        nlh: &bindings::nlmsghdr,
+        nlh: *mut bindings::nlmsghdr,
         payload: &[u8],
+        ack: &mut bool,
     ) -> i32 {
-        match self.handle(skb, nlh, payload) {
+        match self.handle(skb, nlh, payload, ack) {
             Ok(answer) => answer,
             Err(err) => err.to_errno(),
         }
@@ -326,9 +387,12 @@ impl NsRegistry {
     fn handle(
         &self,
         skb: *mut bindings::sk_buff,
-        nlh: &bindings::nlmsghdr,
+        nlh_ptr: *mut bindings::nlmsghdr,
         payload: &[u8],
+        ack: &mut bool,
     ) -> Result<i32> {
+        // SAFETY: the caller passes a checked header of `skb`.
+        let nlh = unsafe { &*nlh_ptr };
         let msg_type = u32::from(nlh.nlmsg_type);
         let userns = UserNs::current();
         let capable = |cap: u32| {
@@ -345,10 +409,28 @@ impl NsRegistry {
                 if chain.is_empty() {
                     return Err(crate::errno_error(bindings::ECONNREFUSED as i32));
                 }
-                if !capable(bindings::CAP_AUDIT_WRITE) {
+                // Each namespace takes the message only from a sender with
+                // CAP_AUDIT_WRITE in it: an ancestor's daemon must not log
+                // what a user who is root only below it claims.
+                let mut allowed = KVec::new();
+                for ns in chain {
+                    // SAFETY: `skb` is the message being handled; the
+                    // namespace is the sender's or an ancestor, live.
+                    let ok = unsafe {
+                        bindings::netlink_ns_capable(
+                            skb,
+                            ns.userns.as_ptr(),
+                            bindings::CAP_AUDIT_WRITE as i32,
+                        )
+                    };
+                    if ok {
+                        allowed.push(ns, GFP_KERNEL)?;
+                    }
+                }
+                if allowed.is_empty() {
                     return Err(EPERM);
                 }
-                self.user_message(&chain, msg_type, payload)?;
+                self.user_message(&allowed, msg_type, payload)?;
                 return Ok(0);
             }
             bindings::AUDIT_GET
@@ -388,7 +470,7 @@ impl NsRegistry {
             }
             bindings::AUDIT_SET => {
                 let ns = self.find_or_create(userns)?;
-                self.set_status(&ns, skb, &Status::from_wire(payload))
+                self.set_status(&ns, skb, nlh_ptr, ack, &Status::from_wire(payload))
             }
             bindings::AUDIT_GET_FEATURE => {
                 let ns = self.find_or_create(userns)?;
@@ -477,15 +559,15 @@ impl NsRegistry {
         &self,
         ns: &Arc<Namespace>,
         skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: &mut bool,
         status: &Status,
     ) -> Result<i32> {
-        let request = {
-            let mut state = ns.state.lock();
-            state.settings.apply(status).map_err(crate::errno_error)?
-        };
-        if let Some(new_pid) = request.pid {
-            let sender_view = PidNsRef::current();
-            let me = sender_view.current_tgid();
+        // The pid checks come first, so that a refused registration changes
+        // nothing.
+        let pid = status.wants_pid();
+        if let Some(new_pid) = pid {
+            let me = PidNsRef::current().current_tgid();
             if new_pid != 0 && new_pid != me {
                 return Err(EINVAL);
             }
@@ -502,28 +584,83 @@ impl NsRegistry {
             if healthy && !is_me {
                 return Err(EACCES);
             }
-            if new_pid == 0 {
-                ns.unregister_daemon();
-            } else {
-                let mut portid = 0u32;
-                // SAFETY: `skb` is the message being handled.
-                let net = unsafe { bindings::audit_ext_sender(skb, &mut portid) };
-                // SAFETY: the sender's socket keeps its network namespace live.
-                let net = unsafe { NetRef::get(net) }.ok_or(EINVAL)?;
-                let daemon = Daemon {
-                    portid,
-                    net,
-                    process: ProcessRef::current(),
-                };
-                let old = ns.state.lock().daemon.replace(daemon);
-                drop(old);
-            }
+        }
+        let request = {
+            let mut state = ns.state.lock();
+            state.settings.apply(status).map_err(crate::errno_error)?
+        };
+        match pid {
+            Some(0) => self.forget_daemon(ns, None),
+            Some(_) => self.register_daemon(ns, skb, nlh, ack)?,
+            None => {}
         }
         if request.reset_lost {
             let lost = ns.state.lock().queue.take_lost();
             return Ok(i32::try_from(lost).unwrap_or(i32::MAX));
         }
         Ok(0)
+    }
+
+    /// Makes the sender of `skb` the daemon of `ns`.
+    fn register_daemon(
+        &self,
+        ns: &Arc<Namespace>,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: &mut bool,
+    ) -> Result {
+        let mut portid = 0u32;
+        // SAFETY: `skb` is the message being handled.
+        let net = unsafe { bindings::audit_ext_sender(skb, &mut portid) };
+        // SAFETY: the sender's socket keeps its network namespace live.
+        let net = unsafe { NetRef::get(net) }.ok_or(EINVAL)?;
+        let daemon = Arc::new(
+            Daemon {
+                portid,
+                net,
+                process: ProcessRef::current(),
+                view: PidNsRef::current(),
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        let mut entry = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT)?;
+        entry.push(
+            (daemon.process.as_ptr() as usize, ns.clone()),
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        // A replaced (dead) daemon goes first.
+        self.forget_daemon(ns, None);
+        // Ack now, as upstream's auditd_set() does: records may follow at
+        // once, and the daemon waits for this answer first.
+        if *ack {
+            // SAFETY: `skb` and `nlh` are the message being handled.
+            unsafe { bindings::netlink_ack(skb, nlh, 0, core::ptr::null()) };
+            *ack = false;
+        }
+        {
+            let mut daemons = self.daemons.lock();
+            if daemons.len() == daemons.capacity() {
+                drop(daemons);
+                let len = self.daemons.lock().len();
+                let mut room = KVec::with_capacity(2 * len + 4, GFP_KERNEL_ACCOUNT)?;
+                daemons = self.daemons.lock();
+                if room.capacity() <= daemons.len() {
+                    return Err(EAGAIN);
+                }
+                for e in core::mem::take(&mut *daemons) {
+                    // Cannot fail: the room was reserved above.
+                    let _ = room.push(e, GFP_ATOMIC);
+                }
+                *daemons = room;
+            }
+            for e in entry {
+                daemons.push(e, GFP_ATOMIC)?;
+            }
+            self.daemon_count.fetch_add(1, Ordering::Relaxed);
+        }
+        let old = ns.state.lock().daemon.replace(daemon);
+        drop(old);
+        Ok(())
     }
 
     /// Delivers a user message to `chain`, the listening namespaces in reach.
@@ -561,7 +698,7 @@ impl NsRegistry {
         text.extend_from_slice(b"'", GFP_KERNEL)?;
         let msg_type16 = u16::try_from(msg_type).map_err(|_| EINVAL)?;
         for ns in chain {
-            if !ns.user_msg_excluded(msg_type) {
+            if !ns.user_msg_dropped(msg_type) {
                 ns.enqueue(msg_type16, &text, KeyField::Keep);
             }
         }

@@ -244,6 +244,21 @@ impl ProcessRef {
         Self(NonNull::new(pid).expect("current has a PID"))
     }
 
+    /// The process `task` belongs to; `None` for a task that has no PID
+    /// (one whose fork failed).
+    pub(crate) fn of(task: crate::task::TaskRef<'_>) -> Option<Self> {
+        // SAFETY: the task is valid (`TaskRef` invariant); `get_task_pid()`
+        // takes a reference, or returns null.
+        let pid = unsafe { bindings::get_task_pid(task.as_ptr(), bindings::pid_type_PIDTYPE_TGID) };
+        // INVARIANT: a non-null result holds a reference.
+        NonNull::new(pid).map(Self)
+    }
+
+    /// The `struct pid`, as an identity.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::pid {
+        self.0.as_ptr()
+    }
+
     /// Whether the process still runs.
     pub(crate) fn is_alive(&self) -> bool {
         let _rcu = crate::task::RcuReadGuard::new();

@@ -109,6 +109,12 @@ impl<'a> TaskRef<'a> {
         }
     }
 
+    /// Whether the task leads its thread group.
+    pub(crate) fn is_leader(self) -> bool {
+        // SAFETY: the type invariant says `ptr` is a valid task.
+        unsafe { bindings::thread_group_leader(self.as_ptr()) }
+    }
+
     /// Whether the task has child processes (a racy answer, as `/proc` gives).
     pub(crate) fn has_children(self) -> bool {
         // SAFETY: the type invariant says `ptr` is a valid task.

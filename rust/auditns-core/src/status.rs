@@ -48,6 +48,17 @@ pub const ENABLED_LOCKED: u32 = 2;
 /// Upstream's `backlog_wait_time` default, in jiffies at HZ=1000 (60 s).
 pub const DEFAULT_BACKLOG_WAIT_TIME: u32 = 60 * 1000;
 
+/// Upstream's largest `backlog_wait_time` (10 minutes, at HZ=1000).
+pub const MAX_BACKLOG_WAIT_TIME: u32 = 10 * 60 * 1000;
+
+/// The settings bits that locked settings refuse; registering a daemon and
+/// resetting the lost count stay allowed, as upstream.
+const LOCKED_BITS: u32 = mask::ENABLED
+    | mask::FAILURE
+    | mask::RATE_LIMIT
+    | mask::BACKLOG_LIMIT
+    | mask::BACKLOG_WAIT_TIME;
+
 /// Size of `struct audit_status` on the wire.
 pub const STATUS_LEN: usize = 11 * 4;
 
@@ -79,6 +90,12 @@ pub struct Status {
 }
 
 impl Status {
+    /// `Some(pid)` if the message registers (or, with 0, unregisters) a
+    /// daemon.
+    pub fn wants_pid(&self) -> Option<u32> {
+        (self.mask & mask::PID != 0).then_some(self.pid)
+    }
+
     /// Reads a status from up to [`STATUS_LEN`] bytes; missing ones are zero.
     pub fn from_wire(data: &[u8]) -> Self {
         let mut words = [0u32; 11];
@@ -166,12 +183,16 @@ pub struct SetRequest {
 impl Settings {
     /// Applies `status` as upstream's `AUDIT_SET` does, all or nothing.
     ///
-    /// Returns `EINVAL` for an out-of-range value and `EPERM` for any change
-    /// while the settings are locked.
+    /// Returns `EINVAL` for an out-of-range value and `EPERM` for a change
+    /// of a setting while they are locked. The lost count is reset only by
+    /// a message that asks for nothing else, as upstream.
     pub fn apply(&mut self, status: &Status) -> Result<SetRequest, i32> {
         let wants = |bit: u32| status.mask & bit != 0;
-        if self.enabled == ENABLED_LOCKED && status.mask != 0 {
+        if self.enabled == ENABLED_LOCKED && status.mask & LOCKED_BITS != 0 {
             return Err(errno::EPERM);
+        }
+        if wants(mask::BACKLOG_WAIT_TIME) && status.backlog_wait_time > MAX_BACKLOG_WAIT_TIME {
+            return Err(errno::EINVAL);
         }
         if wants(mask::ENABLED) && status.enabled > ENABLED_LOCKED {
             return Err(errno::EINVAL);
@@ -197,8 +218,8 @@ impl Settings {
         }
         *self = next;
         Ok(SetRequest {
-            pid: wants(mask::PID).then_some(status.pid),
-            reset_lost: wants(mask::LOST),
+            pid: status.wants_pid(),
+            reset_lost: status.mask == mask::LOST,
         })
     }
 }
@@ -251,19 +272,16 @@ impl Features {
     }
 
     /// Applies a `AUDIT_SET_FEATURE` request to `self` (the current state),
-    /// as upstream's `audit_set_feature()` checks it.
+    /// as upstream's `audit_set_feature()` does: bits it does not know are
+    /// ignored, a locked feature may not change (`EPERM`), and a lock, once
+    /// set, stays.
     pub fn apply(&mut self, request: &Features) -> Result<(), i32> {
-        if request.vers != Self::VERSION || request.mask & !Self::KNOWN != 0 {
-            return Err(errno::EINVAL);
-        }
-        // A locked feature may be neither changed nor unlocked.
-        let changes = (self.features ^ request.features) & request.mask;
-        let unlocks = self.lock & !request.lock & request.mask;
-        if (changes | unlocks) & self.lock != 0 {
+        let mask = request.mask & Self::KNOWN;
+        if (self.features ^ request.features) & mask & self.lock != 0 {
             return Err(errno::EPERM);
         }
-        self.features = (self.features & !request.mask) | (request.features & request.mask);
-        self.lock |= request.lock & request.mask;
+        self.features = (self.features & !mask) | (request.features & mask);
+        self.lock |= request.lock & mask;
         Ok(())
     }
 }
@@ -324,6 +342,23 @@ mod tests {
         };
         assert_eq!(settings.apply(&unlock), Err(errno::EPERM));
         assert_eq!(settings.enabled, ENABLED_LOCKED);
+        // A daemon may still register, and the lost count be reset.
+        let register = Status {
+            mask: mask::PID,
+            pid: 7,
+            ..Status::default()
+        };
+        assert_eq!(settings.apply(&register).unwrap().pid, Some(7));
+        let reset = Status {
+            mask: mask::LOST,
+            ..Status::default()
+        };
+        assert!(settings.apply(&reset).unwrap().reset_lost);
+        let reset_and_more = Status {
+            mask: mask::LOST | mask::PID,
+            ..Status::default()
+        };
+        assert!(!settings.apply(&reset_and_more).unwrap().reset_lost);
     }
 
     #[test]
@@ -343,9 +378,23 @@ mod tests {
             lock: 0,
         };
         assert_eq!(state.apply(&clear), Err(errno::EPERM));
-        let bad = Features { vers: 2, ..clear };
-        assert_eq!(state.apply(&bad), Err(errno::EINVAL));
         assert_eq!(state.features, 2);
+        // Unknown bits are ignored; asking to unlock keeps the lock.
+        let unknown = Features {
+            vers: 1,
+            mask: 0xfc,
+            features: 0xfc,
+            lock: 0,
+        };
+        assert_eq!(state.apply(&unknown), Ok(()));
+        let same = Features {
+            vers: 1,
+            mask: 2,
+            features: 2,
+            lock: 0,
+        };
+        assert_eq!(state.apply(&same), Ok(()));
+        assert_eq!((state.features, state.lock), (2, 2));
     }
 
     proptest! {
