@@ -15,13 +15,20 @@ use kernel::{bindings, c_str, ffi::c_int, prelude::*};
 pub(crate) struct Tunable(UnsafeCell<c_int>);
 
 // SAFETY: the value is read with volatile loads (READ_ONCE) and written only
-// by `proc_dointvec_minmax()`, a single aligned int store; a reader sees the
-// old or the new value, both within the sysctl's range.
+// by `proc_dointvec_minmax()` or `Tunable::set`, single aligned int stores
+// (`set` under the registry's lock); a reader sees the old or the new value.
 unsafe impl Sync for Tunable {}
 
 impl Tunable {
     const fn new(value: c_int) -> Self {
         Self(UnsafeCell::new(value))
+    }
+
+    /// Sets the value of a read-only file (a count the module keeps).
+    pub(crate) fn set(&self, value: usize) {
+        let value = c_int::try_from(value).unwrap_or(c_int::MAX);
+        // SAFETY: the pointer is valid for the static's life; see `Sync`.
+        unsafe { core::ptr::write_volatile(self.0.get(), value) };
     }
 
     /// The current value.
@@ -42,6 +49,8 @@ pub(crate) static MAX_RULES: Tunable = Tunable::new(1024);
 pub(crate) static MAX_NAMESPACES: Tunable = Tunable::new(4096);
 /// KiB of records one namespace may have queued.
 pub(crate) static MAX_QUEUED_KIB: Tunable = Tunable::new(1024);
+/// Namespaces with audit state now (read-only), for admins and tests.
+pub(crate) static NAMESPACES: Tunable = Tunable::new(0);
 
 static ONE: Tunable = Tunable::new(1);
 /// Rule indexes are 16 bits; this stays well below.
@@ -50,7 +59,10 @@ static NAMESPACES_CEILING: Tunable = Tunable::new(1 << 20);
 static KIB_CEILING: Tunable = Tunable::new(1 << 20);
 
 /// The sysctl table; the kernel only reads it.
-struct Table(UnsafeCell<[bindings::ctl_table; 3]>);
+struct Table(UnsafeCell<[bindings::ctl_table; ENTRIES]>);
+
+/// The number of files in `kernel/auditns/`.
+const ENTRIES: usize = 4;
 
 // SAFETY: the table is never written after it is built at compile time.
 unsafe impl Sync for Table {}
@@ -80,6 +92,16 @@ static TABLE: Table = Table(UnsafeCell::new([
         &NAMESPACES_CEILING,
     ),
     entry(c_str!("max_queued_kib"), &MAX_QUEUED_KIB, &KIB_CEILING),
+    bindings::ctl_table {
+        procname: c_str!("namespaces").as_char_ptr(),
+        data: NAMESPACES.as_ptr(),
+        maxlen: core::mem::size_of::<c_int>() as c_int,
+        mode: 0o444,
+        proc_handler: Some(bindings::proc_dointvec),
+        poll: core::ptr::null_mut(),
+        extra1: core::ptr::null_mut(),
+        extra2: core::ptr::null_mut(),
+    },
 ]));
 
 /// The registered sysctls; unregistered on drop.
@@ -98,12 +120,12 @@ impl Sysctls {
     /// Registers `kernel/auditns/`.
     pub(crate) fn register() -> Result<Self> {
         // SAFETY: the path is a NUL-terminated string and the table a static
-        // of three valid entries whose data and bounds are statics too.
+        // of four valid entries whose data and bounds are statics too.
         let header = unsafe {
             bindings::register_sysctl_sz(
                 c_str!("kernel/auditns").as_char_ptr(),
                 TABLE.0.get().cast(),
-                3,
+                ENTRIES,
             )
         };
         // INVARIANT: a non-null header was just registered.

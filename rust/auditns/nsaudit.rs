@@ -108,6 +108,7 @@ impl NsRegistry {
             *namespaces = room;
         }
         namespaces.push(fresh.clone(), GFP_ATOMIC)?;
+        crate::limits::NAMESPACES.set(namespaces.len());
         Ok(fresh)
     }
 
@@ -212,7 +213,9 @@ impl NsRegistry {
         let removed = {
             let mut namespaces = self.namespaces.lock();
             let index = namespaces.iter().position(|ns| ns.userns == userns);
-            index.and_then(|index| kvec::swap_remove(&mut namespaces, index))
+            let removed = index.and_then(|index| kvec::swap_remove(&mut namespaces, index));
+            crate::limits::NAMESPACES.set(namespaces.len());
+            removed
         };
         if let Some(ns) = removed {
             self.forget_daemon(&ns, None);
@@ -224,6 +227,7 @@ impl NsRegistry {
     /// Forgets every namespace; for module unload, after the hooks are gone.
     pub(crate) fn clear(&self) {
         let namespaces = core::mem::take(&mut *self.namespaces.lock());
+        crate::limits::NAMESPACES.set(0);
         for ns in namespaces.iter() {
             self.forget_daemon(ns, None);
             ns.clear_rules();
