@@ -44,10 +44,11 @@ step "bench: patched kernel, module not loaded" \
 step "kernel: unpatched $KERNEL_VERSION, same config" env KERNEL=upstream scripts/kernel.sh build
 step "bench: unpatched kernel" env KERNEL=upstream VM_INITRAMFS="$initramfs" \
 	"$VM" exec --no-module "$BENCH" "$ROUNDS" | tee "$logs/upstream"
+# 1000 rules that every syscall must test make these runs long under TCG.
 step "bench: namespace rules and delivery (patched kernel, module loaded)" \
-	"$VM" exec "$BENCH_NS" "$NS_ROUNDS" ns | tee "$logs/ns"
+	"$VM" exec --timeout 3600 "$BENCH_NS" "$NS_ROUNDS" ns | tee "$logs/ns"
 step "bench: host rules and delivery (unpatched kernel)" env KERNEL=upstream \
-	VM_INITRAMFS="$initramfs" "$VM" exec --no-module "$BENCH_NS" "$NS_ROUNDS" host |
+	VM_INITRAMFS="$initramfs" "$VM" exec --no-module --timeout 3600 "$BENCH_NS" "$NS_ROUNDS" host |
 	tee "$logs/ns-upstream"
 
 # ns_median LOG MODE KIND N WHAT
