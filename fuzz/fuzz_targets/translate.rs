@@ -4,7 +4,9 @@
 
 #![no_main]
 
-use auditns_core::translate::{translate, worst_case_len, IdView, KeyField, SliceSink, MAX_GROWTH};
+use auditns_core::translate::{
+    translate, worst_case_len, IdView, Identity, KeyField, SliceSink, MAX_GROWTH,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// A view driven by the input: shifts ids and PIDs, hides some.
@@ -19,20 +21,6 @@ impl IdView for Shift {
     }
     fn gid(&self, host_gid: u32) -> u32 {
         self.uid(host_gid)
-    }
-}
-
-struct Identity;
-
-impl IdView for Identity {
-    fn pid(&self, host_pid: u32) -> u32 {
-        host_pid
-    }
-    fn uid(&self, host_uid: u32) -> u32 {
-        host_uid
-    }
-    fn gid(&self, host_gid: u32) -> u32 {
-        host_gid
     }
 }
 

@@ -300,26 +300,7 @@ impl NsRegistry {
         let Ok(audience) = Arc::new(audience, GFP_KERNEL) else {
             return false;
         };
-        let entry = InFlight { task, audience };
-        let mut in_flight = self.in_flight.lock();
-        if in_flight.len() == in_flight.capacity() {
-            // Move the entries into a larger vector, grown outside the lock.
-            drop(in_flight);
-            let len = self.in_flight.lock().len();
-            let Ok(mut room) = KVec::with_capacity(2 * len + 4, GFP_KERNEL) else {
-                return false;
-            };
-            in_flight = self.in_flight.lock();
-            if room.capacity() <= in_flight.len() {
-                return false;
-            }
-            for e in core::mem::take(&mut *in_flight) {
-                // Cannot fail: the room was reserved above.
-                let _ = room.push(e, GFP_ATOMIC);
-            }
-            *in_flight = room;
-        }
-        if in_flight.push(entry, GFP_ATOMIC).is_err() {
+        if push_growing(&self.in_flight, InFlight { task, audience }, GFP_KERNEL).is_err() {
             return false;
         }
         self.in_flight_count.fetch_add(1, Ordering::Relaxed);
@@ -627,11 +608,6 @@ impl NsRegistry {
             },
             GFP_KERNEL_ACCOUNT,
         )?;
-        let mut entry = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT)?;
-        entry.push(
-            (daemon.process.as_ptr() as usize, ns.clone()),
-            GFP_KERNEL_ACCOUNT,
-        )?;
         // A replaced (dead) daemon goes first.
         self.forget_daemon(ns, None);
         // Ack now, as upstream's auditd_set() does: records may follow at
@@ -641,27 +617,12 @@ impl NsRegistry {
             unsafe { bindings::netlink_ack(skb, nlh, 0, core::ptr::null()) };
             *ack = false;
         }
-        {
-            let mut daemons = self.daemons.lock();
-            if daemons.len() == daemons.capacity() {
-                drop(daemons);
-                let len = self.daemons.lock().len();
-                let mut room = KVec::with_capacity(2 * len + 4, GFP_KERNEL_ACCOUNT)?;
-                daemons = self.daemons.lock();
-                if room.capacity() <= daemons.len() {
-                    return Err(EAGAIN);
-                }
-                for e in core::mem::take(&mut *daemons) {
-                    // Cannot fail: the room was reserved above.
-                    let _ = room.push(e, GFP_ATOMIC);
-                }
-                *daemons = room;
-            }
-            for e in entry {
-                daemons.push(e, GFP_ATOMIC)?;
-            }
-            self.daemon_count.fetch_add(1, Ordering::Relaxed);
-        }
+        push_growing(
+            &self.daemons,
+            (daemon.process.as_ptr() as usize, ns.clone()),
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        self.daemon_count.fetch_add(1, Ordering::Relaxed);
         let old = ns.state.lock().daemon.replace(daemon);
         drop(old);
         Ok(())
@@ -707,6 +668,32 @@ impl NsRegistry {
             }
         }
         Ok(())
+    }
+}
+
+/// Pushes `item` onto the vector behind `lock`: when it is full, a larger
+/// one is allocated with `flags` outside the lock (where sleeping is
+/// allowed) and the entries are moved into it under the lock.
+fn push_growing<T>(lock: &SpinLock<KVec<T>>, item: T, flags: kernel::alloc::Flags) -> Result {
+    loop {
+        let len = {
+            let mut vec = lock.lock();
+            if vec.len() < vec.capacity() {
+                // Cannot fail: there is room, so nothing is allocated.
+                return vec.push(item, GFP_ATOMIC).map_err(|_| ENOMEM);
+            }
+            vec.len()
+        };
+        let mut room = KVec::with_capacity(2 * len + 4, flags)?;
+        let mut vec = lock.lock();
+        if room.capacity() > vec.len() {
+            for entry in core::mem::take(&mut *vec) {
+                // Cannot fail: the room was reserved above.
+                let _ = room.push(entry, GFP_ATOMIC);
+            }
+            *vec = room;
+        }
+        // Either way, try again: another task may have filled it meanwhile.
     }
 }
 

@@ -61,6 +61,21 @@ pub trait IdView {
     fn gid(&self, host_gid: u32) -> u32;
 }
 
+/// The view of the initial namespaces: every PID and id as it is.
+pub struct Identity;
+
+impl IdView for Identity {
+    fn pid(&self, host_pid: u32) -> u32 {
+        host_pid
+    }
+    fn uid(&self, host_uid: u32) -> u32 {
+        host_uid
+    }
+    fn gid(&self, host_gid: u32) -> u32 {
+        host_gid
+    }
+}
+
 /// The kind of number field `name` holds, if it is in [`FIELDS`].
 pub fn field_kind(name: &[u8]) -> Option<IdKind> {
     FIELDS
@@ -278,20 +293,6 @@ mod tests {
         }
         fn gid(&self, host_gid: u32) -> u32 {
             self.uid(host_gid)
-        }
-    }
-
-    struct Identity;
-
-    impl IdView for Identity {
-        fn pid(&self, host_pid: u32) -> u32 {
-            host_pid
-        }
-        fn uid(&self, host_uid: u32) -> u32 {
-            host_uid
-        }
-        fn gid(&self, host_gid: u32) -> u32 {
-            host_gid
         }
     }
 
