@@ -21,7 +21,8 @@
 //!                         registers as the audit daemon, reads nothing for
 //!                         HOLD_S seconds, then appends each record to FILE as
 //!                         "type=T TEXT"; with QUIET_MS, ends after that long
-//!                         without a record and prints "received=N seconds=S",
+//!                         without a record (30 s at least before the first)
+//!                         and prints "received=N seconds=S",
 //!                         S from the first record to the last
 //! ```
 //!
@@ -307,9 +308,16 @@ fn collect(path: &str, hold: Duration, quiet: Option<Duration>) -> io::Result<Ex
     println!("registered");
     io::stdout().flush()?;
     std::thread::sleep(hold);
-    while socket.wait(quiet)? {
+    // QUIET_MS counts from the last record: the first may take a while to
+    // come (a slow kernel, a rule still being added), so wait longer for it.
+    let first_wait = quiet.map(|quiet| quiet.max(Duration::from_secs(30)));
+    let mut seen_any = false;
+    while socket.wait(if seen_any { quiet } else { first_wait })? {
         match socket.receive() {
-            Ok(Reply::Message(msg_type, text)) => write_record(msg_type, &text, &mut out)?,
+            Ok(Reply::Message(msg_type, text)) => {
+                seen_any = true;
+                write_record(msg_type, &text, &mut out)?
+            }
             Ok(_) => {}
             // The socket was full when the kernel tried to send: netlink
             // says so once. The kernel keeps such records queued, so
