@@ -38,7 +38,10 @@ fuzz() {
 guest_suite() {
 	local suite=$1
 	shift
-	"$AUDITNS_TOP/qemu/vm" exec "$@" "$AUDITNS_TOP/qemu/guest/run-tests" "$suite" 2>&1 |
+	# The debug kernel on a busy machine needs several minutes; a hang is
+	# still caught.
+	"$AUDITNS_TOP/qemu/vm" exec --timeout "${GUEST_TIMEOUT:-1800}" "$@" \
+		"$AUDITNS_TOP/qemu/guest/run-tests" "$suite" 2>&1 |
 		tee "$logs/guest-$suite"
 	return "${PIPESTATUS[0]}"
 }
