@@ -214,6 +214,16 @@ kernel::impl_has_work! {
     impl HasWork<Self, KILL> for Namespace { self.kill_work }
 }
 
+/// How a queued record's memory is allocated: without sleeping (records are
+/// queued where that is not allowed) and charged, as `GFP_KERNEL_ACCOUNT`
+/// would be, to the memory cgroup of the task whose event or message it is.
+fn queued_record_flags() -> kernel::alloc::Flags {
+    // The 6.12 kernel crate has no `__GFP_ACCOUNT`; it is what
+    // `GFP_KERNEL_ACCOUNT` adds to `GFP_KERNEL`.
+    let account = GFP_KERNEL_ACCOUNT & !GFP_KERNEL;
+    GFP_ATOMIC | __GFP_NOWARN | account
+}
+
 /// Set while the module unloads, so that delivery stops re-queuing itself.
 pub(crate) static STOPPING: AtomicBool = AtomicBool::new(false);
 /// The queue delivery runs on; set while the module is loaded.
@@ -310,7 +320,7 @@ impl Namespace {
         let worst = crate::translate::worst_case_len(text.len());
         let mut translated = None;
         for capacity in [usual, worst] {
-            let Ok(mut buf) = KVec::from_elem(0u8, capacity, GFP_ATOMIC | __GFP_NOWARN) else {
+            let Ok(mut buf) = KVec::from_elem(0u8, capacity, queued_record_flags()) else {
                 break;
             };
             let mut out = crate::translate::SliceSink::new(buf.as_mut_slice());
@@ -345,7 +355,7 @@ impl Namespace {
                     msg_type,
                     text: buf,
                 },
-                GFP_ATOMIC | __GFP_NOWARN,
+                queued_record_flags(),
             )
             .is_err()
         {
