@@ -24,6 +24,9 @@ mod task;
 #[path = "../auditns-core/src/contid.rs"]
 mod contid_policy;
 #[allow(unreachable_pub, dead_code)]
+#[path = "../auditns-core/src/errno.rs"]
+mod errno;
+#[allow(unreachable_pub, dead_code)]
 #[path = "../auditns-core/src/nsinfo.rs"]
 mod nsinfo;
 #[allow(unreachable_pub, dead_code)]

@@ -81,31 +81,13 @@ impl NsRegistry {
             return Ok(ns);
         }
         let fresh = Namespace::new(userns)?;
+        make_room(&self.namespaces, GFP_KERNEL_ACCOUNT)?;
         let mut namespaces = self.namespaces.lock();
         if let Some(ns) = namespaces.iter().find(|ns| ns.userns == userns) {
             return Ok(ns.clone());
         }
         if namespaces.len() >= crate::limits::MAX_NAMESPACES.get() {
             return Err(ENOSPC);
-        }
-        if namespaces.len() == namespaces.capacity() {
-            // Grow outside the atomic allocator's reach: move the entries
-            // into a larger vector allocated before the lock was taken.
-            drop(namespaces);
-            let len = self.namespaces.lock().len();
-            let mut room = KVec::with_capacity(2 * len + 4, GFP_KERNEL_ACCOUNT)?;
-            namespaces = self.namespaces.lock();
-            if let Some(ns) = namespaces.iter().find(|ns| ns.userns == userns) {
-                return Ok(ns.clone());
-            }
-            if room.capacity() <= namespaces.len() {
-                return Err(EAGAIN);
-            }
-            let old = core::mem::take(&mut *namespaces);
-            for ns in old {
-                room.push(ns, GFP_ATOMIC)?;
-            }
-            *namespaces = room;
         }
         namespaces.push(fresh.clone(), GFP_ATOMIC)?;
         crate::limits::NAMESPACES.set(namespaces.len());
@@ -671,30 +653,36 @@ impl NsRegistry {
     }
 }
 
-/// Pushes `item` onto the vector behind `lock`: when it is full, a larger
-/// one is allocated with `flags` outside the lock (where sleeping is
-/// allowed) and the entries are moved into it under the lock.
-fn push_growing<T>(lock: &SpinLock<KVec<T>>, item: T, flags: kernel::alloc::Flags) -> Result {
-    loop {
-        let len = {
-            let mut vec = lock.lock();
-            if vec.len() < vec.capacity() {
-                // Cannot fail: there is room, so nothing is allocated.
-                return vec.push(item, GFP_ATOMIC).map_err(|_| ENOMEM);
-            }
-            vec.len()
-        };
-        let mut room = KVec::with_capacity(2 * len + 4, flags)?;
-        let mut vec = lock.lock();
-        if room.capacity() > vec.len() {
-            for entry in core::mem::take(&mut *vec) {
-                // Cannot fail: the room was reserved above.
-                let _ = room.push(entry, GFP_ATOMIC);
-            }
-            *vec = room;
+/// Makes room for one more entry in the vector behind `lock`: when it is
+/// full, a larger one is allocated with `flags` outside the lock (where
+/// sleeping is allowed) and the entries are moved into it under the lock.
+/// If other tasks fill it meanwhile, the caller's push still succeeds, by
+/// an atomic allocation.
+fn make_room<T>(lock: &SpinLock<KVec<T>>, flags: kernel::alloc::Flags) -> Result {
+    let len = {
+        let vec = lock.lock();
+        if vec.len() < vec.capacity() {
+            return Ok(());
         }
-        // Either way, try again: another task may have filled it meanwhile.
+        vec.len()
+    };
+    let mut room = KVec::with_capacity(2 * len + 4, flags)?;
+    let mut vec = lock.lock();
+    if vec.len() == vec.capacity() && room.capacity() > vec.len() {
+        for entry in core::mem::take(&mut *vec) {
+            // Cannot fail: the room was reserved above.
+            let _ = room.push(entry, GFP_ATOMIC);
+        }
+        *vec = room;
     }
+    Ok(())
+}
+
+/// Pushes `item` onto the vector behind `lock`, growing it as
+/// [`make_room`] does.
+fn push_growing<T>(lock: &SpinLock<KVec<T>>, item: T, flags: kernel::alloc::Flags) -> Result {
+    make_room(lock, flags)?;
+    lock.lock().push(item, GFP_ATOMIC).map_err(|_| ENOMEM)
 }
 
 /// Sends `parts` as replies to the request in `skb`, each of type

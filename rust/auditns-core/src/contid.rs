@@ -47,23 +47,7 @@ pub fn parse_contid(input: &[u8]) -> Result<u64, ContidParseError> {
     Ok(value)
 }
 
-/// Linux errno values the container-ID policy answers with.
-pub mod errno {
-    /// Operation not permitted.
-    pub const EPERM: i32 = 1;
-    /// Device or resource busy.
-    pub const EBUSY: i32 = 16;
-    /// File exists.
-    pub const EEXIST: i32 = 17;
-    /// Cross-device link.
-    pub const EXDEV: i32 = 18;
-    /// Invalid argument.
-    pub const EINVAL: i32 = 22;
-    /// Name not unique on network.
-    pub const ENOTUNIQ: i32 = 76;
-    /// Protocol not available.
-    pub const ENOPROTOOPT: i32 = 92;
-}
+use crate::errno;
 
 /// Why a container ID may not be set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,6 +9,7 @@
 #![no_std]
 
 pub mod contid;
+pub mod errno;
 pub mod nsinfo;
 pub mod queue;
 pub mod rule;

@@ -18,13 +18,7 @@
 
 use core::ops::Range;
 
-/// Errno values of a refused rule.
-pub mod errno {
-    /// A malformed buffer or a field that upstream would refuse too.
-    pub const EINVAL: i32 = 22;
-    /// A field or filter list this implementation does not support.
-    pub const EOPNOTSUPP: i32 = 95;
-}
+use crate::errno;
 
 /// `AUDIT_BITMASK_SIZE`: 32-bit words of the syscall mask.
 pub const BITMASK_WORDS: usize = 64;

@@ -8,13 +8,7 @@
 
 use crate::queue::DEFAULT_BACKLOG_LIMIT;
 
-/// Errno values, as positive numbers.
-pub mod errno {
-    /// Operation not permitted (the settings are locked).
-    pub const EPERM: i32 = 1;
-    /// Invalid argument.
-    pub const EINVAL: i32 = 22;
-}
+use crate::errno;
 
 /// Bits of `audit_status.mask`: which fields an `AUDIT_SET` changes.
 pub mod mask {
