@@ -12,6 +12,12 @@
 //! name is in the table and whose value is a decimal number is translated;
 //! every other byte is copied. User-supplied text (`msg='...'`) is copied
 //! whole, so that nothing a user wrote is mistaken for a field.
+//!
+//! Most ids are printed with `%u`, but some with `%d` (`oauid=` and `ouid=`
+//! of `OBJ_PID`, `cap_frootid=` of `PATH`, `frootid=` of `BPRM_FCAPS`, and
+//! AppArmor's `fsuid=` and `ouid=`), which shows an id of 2^31 or more as a
+//! negative number: `-1` is the unset id. Such a value is translated too, and
+//! written back with `%d`, as the kernel would have written it.
 
 /// The kind of number a field holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +52,10 @@ pub const FIELDS: &[(&[u8], IdKind)] = &[
     (b"fsgid", IdKind::Gid),
     (b"ogid", IdKind::Gid),
     (b"igid", IdKind::Gid),
+    // The owner of file capabilities, `%d`: `cap_frootid=` of `PATH`,
+    // `frootid=` of `BPRM_FCAPS`.
+    (b"cap_frootid", IdKind::Uid),
+    (b"frootid", IdKind::Uid),
 ];
 
 /// The unset id (`(uid_t)-1`), which every view shows as it is.
@@ -123,6 +133,14 @@ impl<'a> SliceSink<'a> {
         Ok(())
     }
 
+    /// Writes `value` as `%d` writes it.
+    fn put_signed(&mut self, value: i32) -> Result<(), Full> {
+        if value < 0 {
+            self.put(b"-")?;
+        }
+        self.put_decimal(value.unsigned_abs())
+    }
+
     fn put_decimal(&mut self, mut value: u32) -> Result<(), Full> {
         let mut digits = [0u8; 10];
         let mut at = digits.len();
@@ -153,6 +171,33 @@ fn parse_decimal(text: &[u8]) -> Option<u32> {
         value = value.checked_mul(10)?.checked_add(u32::from(byte - b'0'))?;
     }
     Some(value)
+}
+
+/// How the audit core printed a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// With `%u`, or with `%d` and not negative: written back with `%u`.
+    Unsigned,
+    /// With `%d` and negative: written back with `%d`.
+    Negative,
+}
+
+/// Parses an id or PID as the audit core prints it, with `%u` or `%d`, into
+/// its `u32` (`-1` is [`ID_UNSET`]) and the form to write a translation in.
+///
+/// Only the kernel's own forms are numbers here: no `+`, no leading zero,
+/// no `-0`, nothing below `i32::MIN` or above `u32::MAX`.
+fn parse_id(text: &[u8]) -> Option<(u32, Form)> {
+    match text.split_first() {
+        Some((&b'-', magnitude)) => {
+            let magnitude = parse_decimal(magnitude)?;
+            if magnitude == 0 || magnitude > i32::MIN.unsigned_abs() {
+                return None;
+            }
+            Some((magnitude.wrapping_neg(), Form::Negative))
+        }
+        _ => parse_decimal(text).map(|value| (value, Form::Unsigned)),
+    }
 }
 
 /// Writes `key` as upstream's `audit_log_key()` does: `(null)` for none, a
@@ -234,18 +279,22 @@ pub fn translate(
                 continue;
             }
         }
-        let translated = match (field_kind(name), parse_decimal(value)) {
-            (Some(_), Some(ID_UNSET)) => None,
-            (Some(IdKind::Pid), Some(pid)) => Some(view.pid(pid)),
-            (Some(IdKind::Uid), Some(uid)) => Some(view.uid(uid)),
-            (Some(IdKind::Gid), Some(gid)) => Some(view.gid(gid)),
+        let translated = match (field_kind(name), parse_id(value)) {
+            (Some(_), Some((ID_UNSET, _))) => None,
+            (Some(IdKind::Pid), Some((pid, form))) => Some((view.pid(pid), form)),
+            (Some(IdKind::Uid), Some((uid, form))) => Some((view.uid(uid), form)),
+            (Some(IdKind::Gid), Some((gid, form))) => Some((view.gid(gid), form)),
             _ => None,
         };
         match translated {
-            Some(number) => {
+            Some((number, form)) => {
                 out.put(name)?;
                 out.put(b"=")?;
-                out.put_decimal(number)?;
+                match form {
+                    Form::Unsigned => out.put_decimal(number)?,
+                    // The bits as `%d` shows them: the unset id stays `-1`.
+                    Form::Negative => out.put_signed(number as i32)?,
+                }
             }
             None => out.put(token)?,
         }
@@ -261,7 +310,11 @@ pub const MAX_GROWTH: usize = 2 * crate::rule::MAX_KEY_LEN + 16;
 
 /// Room that any translation of `text_len` bytes fits in: the shortest
 /// translated token, `a=0` and a space, may become `a=4294967295` and a
-/// space, 13 bytes for 4; and a key may take [`MAX_GROWTH`].
+/// space, 13 bytes for 4; and a key may take [`MAX_GROWTH`]. A negative
+/// value grows no more: `a=-1` and a space, 5 bytes, become at most
+/// `a=-2147483648` and a space, 14 bytes, less than 13 for 4. Whatever
+/// the form, a value grows by 9 bytes at most (1 digit to 10, or a sign
+/// and 1 digit to a sign and 10).
 pub fn worst_case_len(text_len: usize) -> usize {
     text_len
         .saturating_mul(13)
@@ -287,6 +340,28 @@ mod tests {
         }
         fn uid(&self, host_uid: u32) -> u32 {
             match host_uid.checked_sub(100_000) {
+                Some(uid) if uid < 65536 => uid,
+                _ => 65534,
+            }
+        }
+        fn gid(&self, host_gid: u32) -> u32 {
+            self.uid(host_gid)
+        }
+    }
+
+    /// A container whose ids are high on the host, where `%d` shows them
+    /// negative: host uid 3000000000 + n is n.
+    struct HighContainer;
+
+    /// Host uid 3000000000 as `%d` prints it.
+    const HIGH_BASE: &str = "-1294967296";
+
+    impl IdView for HighContainer {
+        fn pid(&self, host_pid: u32) -> u32 {
+            host_pid
+        }
+        fn uid(&self, host_uid: u32) -> u32 {
+            match host_uid.checked_sub(3_000_000_000) {
                 Some(uid) if uid < 65536 => uid,
                 _ => 65534,
             }
@@ -342,6 +417,152 @@ comm=\"cat\" exe=\"/usr/bin/cat\" key=\"ns1\"";
         assert_eq!(run(text, &Container, KeyField::Keep), text.to_vec());
     }
 
+    fn run_str(text: &str, view: &impl IdView) -> std::string::String {
+        std::string::String::from_utf8(run(text.as_bytes(), view, KeyField::Keep)).unwrap()
+    }
+
+    /// `PATH`, as 6.12's audit_log_name() and audit_log_fcaps() write it:
+    /// `ouid=%u ogid=%u` and `cap_frootid=%d`.
+    #[test]
+    fn path_record_cap_frootid_is_translated() {
+        let text = "item=0 name=\"/usr/bin/ping\" inode=1318 dev=fd:00 mode=0100755 \
+ouid=100000 ogid=100000 rdev=00:00 nametype=NORMAL cap_fp=0000000000002000 cap_fi=0 \
+cap_fe=1 cap_fver=3 cap_frootid=100000";
+        let want = "item=0 name=\"/usr/bin/ping\" inode=1318 dev=fd:00 mode=0100755 \
+ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0000000000002000 cap_fi=0 \
+cap_fe=1 cap_fver=3 cap_frootid=0";
+        assert_eq!(run_str(text, &Container), want);
+        // A file of the host's root, outside the container.
+        assert_eq!(
+            run_str("cap_fe=1 cap_fver=2 cap_frootid=0", &Container),
+            "cap_fe=1 cap_fver=2 cap_frootid=65534"
+        );
+        // Without capabilities there is no id.
+        let none = "nametype=NORMAL cap_fe=? cap_fver=? cap_fp=? cap_fi=?";
+        assert_eq!(run_str(none, &Container), none);
+    }
+
+    /// `BPRM_FCAPS`, as 6.12's audit_log_exit() writes it: `frootid=%d`.
+    #[test]
+    fn bprm_fcaps_frootid_is_translated() {
+        let text = "fver=3 fp=0000000000002000 fi=0 fe=1 old_pp=0 old_pi=0 old_pe=0 \
+old_pa=0 pp=0000000000002000 pi=0 pe=0000000000002000 pa=0 frootid=100007";
+        let want = "fver=3 fp=0000000000002000 fi=0 fe=1 old_pp=0 old_pi=0 old_pe=0 \
+old_pa=0 pp=0000000000002000 pi=0 pe=0000000000002000 pa=0 frootid=7";
+        assert_eq!(run_str(text, &Container), want);
+    }
+
+    /// `OBJ_PID`, as 6.12's audit_log_pid_context() writes it:
+    /// `opid=%d oauid=%d ouid=%d oses=%d`. The session is not an id.
+    #[test]
+    fn obj_pid_record_is_translated() {
+        let text = "opid=1042 oauid=100000 ouid=100003 oses=4 ocomm=\"sleep\"";
+        assert_eq!(
+            run_str(text, &Container),
+            "opid=42 oauid=0 ouid=3 oses=4 ocomm=\"sleep\""
+        );
+        // An unset login uid and session are `-1` under `%d`, and stay so.
+        let text = "opid=1042 oauid=-1 ouid=100000 oses=-1 ocomm=\"sleep\"";
+        assert_eq!(
+            run_str(text, &Container),
+            "opid=42 oauid=-1 ouid=0 oses=-1 ocomm=\"sleep\""
+        );
+    }
+
+    /// Host ids of 2^31 or more, negative under `%d`, are translated.
+    #[test]
+    fn negative_host_ids_are_translated() {
+        let text = std::format!("opid=7 oauid={HIGH_BASE} ouid=-1294967295 oses=3 ocomm=\"sleep\"");
+        assert_eq!(
+            run_str(&text, &HighContainer),
+            "opid=7 oauid=0 ouid=1 oses=3 ocomm=\"sleep\""
+        );
+        // In a file's capabilities and in an AppArmor record (`%d` too).
+        let text = std::format!("cap_fver=3 cap_frootid={HIGH_BASE} frootid=-1294967294");
+        assert_eq!(
+            run_str(&text, &HighContainer),
+            "cap_fver=3 cap_frootid=0 frootid=2"
+        );
+        let text = std::format!("fsuid={HIGH_BASE} ouid=-1294967000");
+        assert_eq!(run_str(&text, &HighContainer), "fsuid=0 ouid=296");
+        // The view's own ids stay as they are, in the same form.
+        assert_eq!(
+            run_str("oauid=-1294967296 ouid=3000000000", &Identity),
+            "oauid=-1294967296 ouid=3000000000"
+        );
+        assert_eq!(
+            run_str("ouid=-2147483648 gid=-2", &Identity),
+            "ouid=-2147483648 gid=-2"
+        );
+    }
+
+    /// A negative id that the view does not map is the overflow id.
+    #[test]
+    fn unmapped_negative_ids_overflow() {
+        assert_eq!(
+            run_str(
+                "oauid=-5 ouid=-2147483648 cap_frootid=-2 frootid=-3 gid=-7",
+                &Container
+            ),
+            "oauid=65534 ouid=65534 cap_frootid=65534 frootid=65534 gid=65534"
+        );
+        // A view's id of 2^31 or more keeps `%d`'s form.
+        struct Far;
+        impl IdView for Far {
+            fn pid(&self, _: u32) -> u32 {
+                1 << 31
+            }
+            fn uid(&self, _: u32) -> u32 {
+                u32::MAX - 1
+            }
+            fn gid(&self, _: u32) -> u32 {
+                1 << 31
+            }
+        }
+        assert_eq!(
+            run_str("oauid=-5 ouid=5 gid=-9 opid=-3", &Far),
+            "oauid=-2 ouid=4294967294 gid=-2147483648 opid=-2147483648"
+        );
+    }
+
+    /// Only the forms `%u` and `%d` print are numbers.
+    #[test]
+    fn non_canonical_negatives_are_left_alone() {
+        let text = "uid=- uid=-0 uid=-00 uid=--1 uid=-01 uid=+5 uid=+0 uid=-+5 \
+uid=-2147483649 uid=-4294967295 uid=-4294967296 uid=-99999999999 uid=-1a uid=-1- \
+uid=1- oauid=-\"1\" ouid=-0x1 frootid=- cap_frootid=-0";
+        assert_eq!(run_str(text, &Container), text);
+        assert_eq!(run_str(text, &HighContainer), text);
+    }
+
+    #[test]
+    fn parse_id_takes_only_the_kernel_forms() {
+        assert_eq!(parse_id(b"0"), Some((0, Form::Unsigned)));
+        assert_eq!(parse_id(b"4294967295"), Some((ID_UNSET, Form::Unsigned)));
+        assert_eq!(parse_id(b"-1"), Some((ID_UNSET, Form::Negative)));
+        assert_eq!(parse_id(b"-2147483648"), Some((1 << 31, Form::Negative)));
+        assert_eq!(
+            parse_id(b"-2147483647"),
+            Some(((1 << 31) + 1, Form::Negative))
+        );
+        for text in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"--1",
+            b"-01",
+            b"+1",
+            b"-2147483649",
+            b"4294967296",
+            b"-4294967295",
+            b"-12345678901",
+            b" 1",
+            b"- 1",
+        ] {
+            assert_eq!(parse_id(text), None, "{:?}", std::str::from_utf8(text));
+        }
+    }
+
     #[test]
     fn keys_are_written_as_upstream_writes_them() {
         assert_eq!(
@@ -375,7 +596,8 @@ comm=\"cat\" exe=\"/usr/bin/cat\" key=\"ns1\"";
         #[test]
         fn worst_case_room_is_enough(
             tokens in proptest::collection::vec(
-                (proptest::sample::select(vec!["pid", "uid", "a", "key"]), 0u32..3), 0..60),
+                (proptest::sample::select(vec!["pid", "uid", "frootid", "a", "key"]), -3i64..3),
+                0..60),
             key in proptest::collection::vec(any::<u8>(), 0..=crate::rule::MAX_KEY_LEN),
         ) {
             let text: Vec<u8> = tokens
@@ -384,11 +606,13 @@ comm=\"cat\" exe=\"/usr/bin/cat\" key=\"ns1\"";
                 .collect::<Vec<_>>()
                 .join(" ")
                 .into_bytes();
+            // 2^31 is the longest in both forms: `2147483648` (10 bytes, as
+            // long as any u32) and `-2147483648` (11 bytes).
             struct Far;
             impl IdView for Far {
-                fn pid(&self, _: u32) -> u32 { u32::MAX - 1 }
-                fn uid(&self, _: u32) -> u32 { u32::MAX - 1 }
-                fn gid(&self, _: u32) -> u32 { u32::MAX - 1 }
+                fn pid(&self, _: u32) -> u32 { 1 << 31 }
+                fn uid(&self, _: u32) -> u32 { 1 << 31 }
+                fn gid(&self, _: u32) -> u32 { 1 << 31 }
             }
             let mut buf = vec![0u8; worst_case_len(text.len())];
             let mut out = SliceSink::new(&mut buf);
@@ -420,6 +644,70 @@ comm=\"cat\" exe=\"/usr/bin/cat\" key=\"ns1\"";
                     None => *value,
                 };
                 prop_assert_eq!(token, std::format!("{name}={want}"));
+            }
+        }
+
+        /// Ids and PIDs as `%u` or `%d` prints them come back unchanged
+        /// through the identity view.
+        #[test]
+        fn identity_view_keeps_signed_and_unsigned_values(
+            tokens in proptest::collection::vec(
+                (proptest::sample::select(FIELDS.iter().map(|&(name, _)| name).collect::<Vec<_>>()),
+                 any::<u32>(), any::<bool>()), 0..30),
+        ) {
+            let text: Vec<u8> = tokens
+                .iter()
+                .map(|(name, value, signed)| {
+                    let name = std::str::from_utf8(name).unwrap();
+                    if *signed {
+                        std::format!("{name}={}", *value as i32)
+                    } else {
+                        std::format!("{name}={value}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into_bytes();
+            prop_assert_eq!(run(&text, &Identity, KeyField::Keep), text.clone());
+            let mut buf = vec![0u8; worst_case_len(text.len())];
+            let mut out = SliceSink::new(&mut buf);
+            prop_assert!(translate(&text, &Container, KeyField::Keep, &mut out).is_ok());
+        }
+
+        /// A value printed with `%d` is translated as the id it shows, and
+        /// written back with `%d`; `-1`, the unset id, stays.
+        #[test]
+        fn signed_values_follow_the_view(
+            tokens in proptest::collection::vec(
+                (proptest::sample::select(vec!["pid", "oauid", "ouid", "cap_frootid", "frootid",
+                                               "gid", "oses", "x"]),
+                 prop_oneof![any::<i32>(), -3i32..3, (100_000i32..100_010)]), 0..30),
+        ) {
+            let text: Vec<u8> = tokens
+                .iter()
+                .map(|(name, value)| std::format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into_bytes();
+            let got = run(&text, &Container, KeyField::Keep);
+            let got = std::str::from_utf8(&got).unwrap();
+            let got: Vec<&str> = if got.is_empty() { vec![] } else { got.split(' ').collect() };
+            prop_assert_eq!(got.len(), tokens.len());
+            for ((name, value), token) in tokens.iter().zip(got) {
+                let id = *value as u32;
+                let mapped = match field_kind(name.as_bytes()) {
+                    _ if id == ID_UNSET => id,
+                    Some(IdKind::Pid) => Container.pid(id),
+                    Some(IdKind::Uid) => Container.uid(id),
+                    Some(IdKind::Gid) => Container.gid(id),
+                    None => id,
+                };
+                let want = if *value < 0 {
+                    std::format!("{name}={}", mapped as i32)
+                } else {
+                    std::format!("{name}={mapped}")
+                };
+                prop_assert_eq!(token, want);
             }
         }
     }
