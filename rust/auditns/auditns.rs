@@ -140,7 +140,8 @@ unsafe fn log_ns_info(ctx: *mut bindings::audit_context, initial: &nsinfo::NsIds
 ///
 /// Non-null exactly while the hooks are registered, and then points to the
 /// registry owned by the loaded [`AuditNs`]; `audit_ext_unregister()` waits
-/// for running hooks before the registry is freed.
+/// for running hooks, and unload stops every namespace's delivery work
+/// (which reaches the registry too), before the registry is freed.
 static REGISTRY: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Runs `f` on the registry; hooks only run while it exists.
@@ -190,17 +191,18 @@ unsafe extern "C" fn task_alloc_hook(tsk: *mut bindings::task_struct) -> kernel:
     0
 }
 
-/// The `task_free` hook: `tsk` exits, or its creation failed.
+/// The `task_free` hook: `tsk` exits, or its creation failed
+/// (`fork_failed`), in which case only its own fields may be read.
 ///
 /// # Safety
 ///
 /// `tsk` must be a task the caller holds for the duration of the call.
-unsafe extern "C" fn task_free_hook(tsk: *mut bindings::task_struct) {
+unsafe extern "C" fn task_free_hook(tsk: *mut bindings::task_struct, fork_failed: bool) {
     // SAFETY: do_exit() and copy_process() pass a task they still hold.
     if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
         with_registry(|registry| {
             registry.contid.task_gone(task);
-            registry.ns.task_free(task);
+            registry.ns.task_free(task, fork_failed);
         });
     }
 }
@@ -357,6 +359,7 @@ impl kernel::Module for AuditNs {
         let rc = unsafe { bindings::audit_ext_register(&HOOKS) };
         if rc != 0 {
             REGISTRY.store(core::ptr::null_mut(), Ordering::Release);
+            namespace::DELIVERY_QUEUE.store(0, Ordering::Release);
             return Err(Error::from_errno(rc));
         }
         pr_info!(
@@ -381,11 +384,12 @@ impl Drop for AuditNs {
         // SAFETY: `HOOKS` was registered in `init`; this waits until no hook runs.
         unsafe { bindings::audit_ext_unregister(&HOOKS) };
         REGISTRY.store(core::ptr::null_mut(), Ordering::Release);
-        // No hook runs now; stop delivery, wait for it, then free the state.
+        // No hook runs now: stop each namespace's delivery and forget it,
+        // then wait for the workqueue's other work (failure actions).
         namespace::STOPPING.store(true, Ordering::Release);
+        self.registry.ns.clear();
         namespace::DELIVERY_QUEUE.store(0, Ordering::Release);
         drop(self.delivery.take());
-        self.registry.ns.clear();
         pr_info!("auditns unloaded\n");
     }
 }

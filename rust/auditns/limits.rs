@@ -47,10 +47,16 @@ impl Tunable {
 pub(crate) static MAX_RULES: Tunable = Tunable::new(1024);
 /// Namespaces with audit state at once.
 pub(crate) static MAX_NAMESPACES: Tunable = Tunable::new(4096);
+/// Namespaces with audit state at once that one host user (or one of the
+/// host root's containers) is charged for (see `UserNs::charge_key`), so
+/// that no tenant can take every slot.
+pub(crate) static MAX_NAMESPACES_PER_OWNER: Tunable = Tunable::new(256);
 /// KiB of records one namespace may have queued.
 pub(crate) static MAX_QUEUED_KIB: Tunable = Tunable::new(1024);
 /// Namespaces with audit state now (read-only), for admins and tests.
 pub(crate) static NAMESPACES: Tunable = Tunable::new(0);
+/// Registered namespace daemons now (read-only), for admins and tests.
+pub(crate) static DAEMONS: Tunable = Tunable::new(0);
 
 static ONE: Tunable = Tunable::new(1);
 /// Rule indexes are 16 bits; this stays well below.
@@ -62,7 +68,7 @@ static KIB_CEILING: Tunable = Tunable::new(1 << 20);
 struct Table(UnsafeCell<[bindings::ctl_table; ENTRIES]>);
 
 /// The number of files in `kernel/auditns/`.
-const ENTRIES: usize = 4;
+const ENTRIES: usize = 6;
 
 // SAFETY: the table is never written after it is built at compile time.
 unsafe impl Sync for Table {}
@@ -84,6 +90,20 @@ const fn entry(
     }
 }
 
+/// A read-only file showing a count the module keeps.
+const fn count(name: &'static kernel::str::CStr, value: &'static Tunable) -> bindings::ctl_table {
+    bindings::ctl_table {
+        procname: name.as_char_ptr(),
+        data: value.as_ptr(),
+        maxlen: core::mem::size_of::<c_int>() as c_int,
+        mode: 0o444,
+        proc_handler: Some(bindings::proc_dointvec),
+        poll: core::ptr::null_mut(),
+        extra1: core::ptr::null_mut(),
+        extra2: core::ptr::null_mut(),
+    }
+}
+
 static TABLE: Table = Table(UnsafeCell::new([
     entry(c_str!("max_rules"), &MAX_RULES, &RULES_CEILING),
     entry(
@@ -91,17 +111,14 @@ static TABLE: Table = Table(UnsafeCell::new([
         &MAX_NAMESPACES,
         &NAMESPACES_CEILING,
     ),
+    entry(
+        c_str!("max_namespaces_per_owner"),
+        &MAX_NAMESPACES_PER_OWNER,
+        &NAMESPACES_CEILING,
+    ),
     entry(c_str!("max_queued_kib"), &MAX_QUEUED_KIB, &KIB_CEILING),
-    bindings::ctl_table {
-        procname: c_str!("namespaces").as_char_ptr(),
-        data: NAMESPACES.as_ptr(),
-        maxlen: core::mem::size_of::<c_int>() as c_int,
-        mode: 0o444,
-        proc_handler: Some(bindings::proc_dointvec),
-        poll: core::ptr::null_mut(),
-        extra1: core::ptr::null_mut(),
-        extra2: core::ptr::null_mut(),
-    },
+    count(c_str!("namespaces"), &NAMESPACES),
+    count(c_str!("daemons"), &DAEMONS),
 ]));
 
 /// The registered sysctls; unregistered on drop.
@@ -120,7 +137,7 @@ impl Sysctls {
     /// Registers `kernel/auditns/`.
     pub(crate) fn register() -> Result<Self> {
         // SAFETY: the path is a NUL-terminated string and the table a static
-        // of four valid entries whose data and bounds are statics too.
+        // of `ENTRIES` valid entries whose data and bounds are statics too.
         let header = unsafe {
             bindings::register_sysctl_sz(
                 c_str!("kernel/auditns").as_char_ptr(),

@@ -3,7 +3,7 @@
 //! The audit state of one user namespace: settings, daemon, rules, queue.
 
 use crate::kvec;
-use crate::nsref::{NetRef, PidNsRef, ProcessRef, UserNs};
+use crate::nsref::{ChargeKey, NetRef, PidNsRef, ProcessRef, UserNs, UserNsRef};
 use crate::queue::{Admit, QueueAccount};
 use crate::rule::{self, EventFields, RuleView};
 use crate::rule_index;
@@ -14,6 +14,7 @@ use kernel::{
     bindings, c_str,
     prelude::*,
     sync::{Arc, Mutex, SpinLock},
+    types::Opaque,
     workqueue::{self, Work, WorkItem},
 };
 
@@ -97,6 +98,39 @@ impl StoredRule {
 pub(crate) struct QueuedRecord {
     msg_type: u16,
     text: KVec<u8>,
+    /// What it is charged in the queue's byte count: [`record_charge`].
+    charge: usize,
+}
+
+/// What a queued record of `len` bytes of text really occupies: the text's
+/// allocation, as the slab rounds it up, and the record's slot in the
+/// queue. The queue's byte limit counts this, so that many small records
+/// cannot pin more memory than the limit says.
+fn record_charge(len: usize) -> usize {
+    // SAFETY: a computation on sizes only.
+    let text = unsafe { bindings::kmalloc_size_roundup(len) };
+    text.saturating_add(core::mem::size_of::<QueuedRecord>())
+}
+
+/// `text` in an allocation of its own length, if the one it was translated
+/// into is larger (room for growth that was not needed): a queued record
+/// keeps only what it uses. `None` without memory.
+fn fit_to_len(text: KVec<u8>) -> Option<KVec<u8>> {
+    // SAFETY: computations on sizes only.
+    let (used, held) = unsafe {
+        (
+            bindings::kmalloc_size_roundup(text.len()),
+            bindings::kmalloc_size_roundup(text.capacity()),
+        )
+    };
+    if used == held {
+        return Some(text);
+    }
+    let mut fitted = KVec::with_capacity(text.len(), queued_record_flags()).ok()?;
+    fitted
+        .extend_from_slice(&text, queued_record_flags())
+        .ok()?;
+    Some(fitted)
 }
 
 /// What is behind a namespace's lock.
@@ -111,6 +145,14 @@ pub(crate) struct NsState {
     pub(crate) queue: QueueAccount,
     /// Records waiting, oldest first.
     pending: KVec<QueuedRecord>,
+    /// Records the delivery took from `pending` and has not sent all of:
+    /// those from `sent` on. Kept apart so that a daemon whose socket is
+    /// full costs no copying of its queue on each try.
+    in_delivery: KVec<QueuedRecord>,
+    /// How many of `in_delivery` were sent.
+    sent: usize,
+    /// The user namespace, held while a failure action 2 is queued.
+    kill_hold: Option<UserNsRef>,
     /// The exclude list, copied from the rules so that records can be
     /// filtered where the rules' mutex cannot be taken.
     exclude: KVec<ExcludeRule>,
@@ -155,10 +197,6 @@ pub(crate) struct Rules {
     /// False if the index could not be rebuilt (no memory): every exit
     /// rule is then tested, as upstream does.
     index_valid: bool,
-    /// Cleared, under this lock, before the user namespace is freed; code
-    /// that uses the namespace after the events that reached it (the
-    /// failure action's worker) checks it under this lock.
-    userns_live: bool,
 }
 
 impl Rules {
@@ -187,11 +225,110 @@ impl Rules {
     }
 }
 
+/// The delivery of a namespace's records: C's `struct delayed_work`, so
+/// that a daemon whose socket is full is tried again later without a
+/// worker sleeping, which would hold up other namespaces' delivery.
+///
+/// # Invariants
+///
+/// It lives in the `delivery` field of a [`Namespace`] held by an [`Arc`],
+/// and was initialised by [`DeliveryWork::new`] to run [`deliver_work`].
+/// While it is queued it holds one reference to that `Arc`, given to it by
+/// [`Arc::into_raw`] when it was queued, and taken back by the work
+/// function or by [`Namespace::stop_delivery`].
+#[pin_data]
+struct DeliveryWork {
+    #[pin]
+    inner: Opaque<bindings::delayed_work>,
+}
+
+// SAFETY: the workqueue API may queue, run and cancel a delayed work item
+// from any thread; the item owns nothing but the reference it is given.
+unsafe impl Send for DeliveryWork {}
+// SAFETY: as above; every use is through the workqueue API, which
+// serialises them with its own locking.
+unsafe impl Sync for DeliveryWork {}
+
+impl DeliveryWork {
+    fn new() -> impl PinInit<Self> {
+        let name = c_str!("auditns::Namespace::delivery");
+        let work_key = kernel::static_lock_class!();
+        let timer_key = kernel::static_lock_class!();
+        pin_init!(Self {
+            inner <- Opaque::ffi_init(move |slot: *mut bindings::delayed_work| {
+                // SAFETY: `slot` is the item's memory, pinned, not yet in
+                // use; the name and the lock class keys are statics. This
+                // is what INIT_DELAYED_WORK() does.
+                unsafe {
+                    bindings::init_work_with_key(
+                        core::ptr::addr_of_mut!((*slot).work),
+                        Some(deliver_work),
+                        false,
+                        name.as_char_ptr(),
+                        lock_class_key_ptr(work_key),
+                    );
+                    bindings::init_timer_key(
+                        core::ptr::addr_of_mut!((*slot).timer),
+                        Some(bindings::delayed_work_timer_fn),
+                        bindings::TIMER_IRQSAFE,
+                        name.as_char_ptr(),
+                        lock_class_key_ptr(timer_key),
+                    );
+                }
+            }),
+        })
+    }
+}
+
+/// The C object of a lock class key, which 6.12's kernel crate keeps
+/// private.
+fn lock_class_key_ptr(key: &'static kernel::sync::LockClassKey) -> *mut bindings::lock_class_key {
+    // `LockClassKey` is a transparent wrapper of `Opaque<lock_class_key>`,
+    // itself transparent over the C object.
+    core::ptr::from_ref(key).cast_mut().cast()
+}
+
+/// The delivery work function.
+///
+/// # Safety
+///
+/// `work` must be the work of a queued [`DeliveryWork`].
+unsafe extern "C" fn deliver_work(work: *mut bindings::work_struct) {
+    // SAFETY: by the invariant of `DeliveryWork`, `work` is the `work` of
+    // the `delayed_work` (wrapped in a transparent `Opaque`) in the
+    // `delivery` field of a `Namespace` in an `Arc`, and the queued item
+    // holds a reference from `Arc::into_raw`, which is taken back here.
+    let ns = unsafe {
+        let dwork = kernel::container_of!(work, bindings::delayed_work, work);
+        let delivery = kernel::container_of!(
+            dwork.cast::<Opaque<bindings::delayed_work>>(),
+            DeliveryWork,
+            inner
+        );
+        Arc::from_raw(kernel::container_of!(delivery, Namespace, delivery))
+    };
+    ns.deliver();
+}
+
+/// Records one delivery run sends at most before it makes way for other
+/// namespaces' delivery.
+const DELIVERY_BATCH: usize = 256;
+
+/// How long a daemon whose socket is full is left to read, in ms.
+const DELIVERY_RETRY_MS: u32 = 10;
+
 /// The audit state of one user namespace.
 #[pin_data]
 pub(crate) struct Namespace {
     /// The namespace; dropped from the registry before it is freed.
     pub(crate) userns: UserNs,
+    /// Whom this state is charged to; see [`UserNs::charge_key`].
+    pub(crate) owner: ChargeKey,
+    /// Serialises the namespace's control requests (settings, daemon
+    /// registration, rule changes), which the host's audit control mutex
+    /// does not cover.
+    #[pin]
+    pub(crate) control: Mutex<()>,
     /// Taken in any task context, also where sleeping is not allowed.
     #[pin]
     pub(crate) state: SpinLock<NsState>,
@@ -199,29 +336,29 @@ pub(crate) struct Namespace {
     #[pin]
     pub(crate) rules: Mutex<Rules>,
     #[pin]
-    work: Work<Namespace, DELIVER>,
+    delivery: DeliveryWork,
     #[pin]
     kill_work: Work<Namespace, KILL>,
 }
 
-/// The work item that delivers records.
-const DELIVER: u64 = 0;
 /// The work item that applies failure action 2.
 const KILL: u64 = 1;
 
 kernel::impl_has_work! {
-    impl HasWork<Self, DELIVER> for Namespace { self.work }
     impl HasWork<Self, KILL> for Namespace { self.kill_work }
 }
 
 /// How a queued record's memory is allocated: without sleeping (records are
 /// queued where that is not allowed) and charged, as `GFP_KERNEL_ACCOUNT`
 /// would be, to the memory cgroup of the task whose event or message it is.
+/// Not `GFP_ATOMIC`, whose `__GFP_HIGH` would let the charge pass the
+/// cgroup's limit and dip into the host's reserves: a record that does not
+/// fit is lost instead, and counted.
 fn queued_record_flags() -> kernel::alloc::Flags {
     // The 6.12 kernel crate has no `__GFP_ACCOUNT`; it is what
     // `GFP_KERNEL_ACCOUNT` adds to `GFP_KERNEL`.
     let account = GFP_KERNEL_ACCOUNT & !GFP_KERNEL;
-    GFP_ATOMIC | __GFP_NOWARN | account
+    GFP_NOWAIT | __GFP_NOWARN | account
 }
 
 /// Set while the module unloads, so that delivery stops re-queuing itself.
@@ -235,6 +372,8 @@ impl Namespace {
         Arc::pin_init(
             pin_init!(Namespace {
                 userns,
+                owner: userns.charge_key(),
+                control <- kernel::new_mutex!((), "auditns::Namespace::control"),
                 state <- kernel::new_spinlock!(NsState {
                     settings: Settings::default(),
                     features: Features { vers: Features::VERSION, ..Features::default() },
@@ -244,6 +383,9 @@ impl Namespace {
                         crate::limits::MAX_QUEUED_KIB.get() * 1024,
                     ),
                     pending: KVec::new(),
+                    in_delivery: KVec::new(),
+                    sent: 0,
+                    kill_hold: None,
                     exclude: KVec::new(),
                 }, "auditns::Namespace::state"),
                 rules <- kernel::new_mutex!(Rules {
@@ -252,10 +394,9 @@ impl Namespace {
                     narrow: KVec::new(),
                     wide: KVec::new(),
                     index_valid: true,
-                    userns_live: true,
                 },
                     "auditns::Namespace::rules"),
-                work <- kernel::new_work!("auditns::Namespace::work"),
+                delivery <- DeliveryWork::new(),
                 kill_work <- kernel::new_work!("auditns::Namespace::kill_work"),
             }),
             GFP_KERNEL_ACCOUNT,
@@ -332,17 +473,17 @@ impl Namespace {
                 break;
             }
         }
-        let Some(buf) = translated else {
+        let Some(text) = translated.and_then(fit_to_len) else {
             self.lose();
             return;
         };
-        let len = buf.len();
+        let charge = record_charge(text.len());
         let mut state = self.state.lock();
         if state.daemon.is_none() || state.settings.enabled == 0 {
             return;
         }
         state.queue.backlog_limit = state.settings.backlog_limit;
-        if state.queue.admit(len) == Admit::Lost {
+        if state.queue.admit(charge) == Admit::Lost {
             let failure = state.settings.failure;
             drop(state);
             self.failure_action(failure);
@@ -353,19 +494,20 @@ impl Namespace {
             .push(
                 QueuedRecord {
                     msg_type,
-                    text: buf,
+                    text,
+                    charge,
                 },
                 queued_record_flags(),
             )
             .is_err()
         {
-            state.queue.release(len);
+            state.queue.release(charge);
             drop(state);
             self.lose();
             return;
         }
         drop(state);
-        self.schedule_delivery();
+        self.queue_delivery(0);
     }
 
     /// Counts a record lost without a queue slot (no memory) and applies
@@ -389,7 +531,7 @@ impl Namespace {
                 // SAFETY: the name is a NUL-terminated static string.
                 if unsafe { bindings::__printk_ratelimit(c_str!("auditns").as_char_ptr()) } != 0 {
                     pr_warn!(
-                        "auditns: user namespace {} lost an audit record (backlog_limit)\n",
+                        "user namespace {} lost an audit record (backlog_limit)\n",
                         self.userns.inum()
                     );
                 }
@@ -399,10 +541,23 @@ impl Namespace {
                 if queue == 0 || STOPPING.load(Ordering::Acquire) {
                     return;
                 }
-                // SAFETY: as in `schedule_delivery`.
+                // The worker acts on the user namespace later, also after
+                // the module stopped hearing of its end: hold it until then.
+                // This runs for an event or message of the namespace, which
+                // is live now.
+                {
+                    let mut state = self.state.lock();
+                    if state.kill_hold.is_none() {
+                        state.kill_hold = Some(UserNsRef::get(self.userns));
+                    }
+                }
+                // SAFETY: `DELIVERY_QUEUE` holds a workqueue allocated at
+                // module load and destroyed only after it is cleared; a kill
+                // queued before that is waited for by its destruction.
                 let queue = unsafe {
                     workqueue::Queue::from_raw(queue as *const bindings::workqueue_struct)
                 };
+                // Already queued: that run uses the reference held above.
                 let _ = queue.enqueue::<Arc<Self>, KILL>(self.clone());
             }
             _ => {}
@@ -412,24 +567,19 @@ impl Namespace {
     /// Failure action 2: kill every process of the namespace and of the
     /// namespaces it owns, and tell the host.
     fn kill(self: Arc<Self>) {
-        // The namespace may be gone by the time this runs: `retire` clears
-        // `userns_live` under this lock before it is freed. Only the kill
-        // runs under the lock; logging may wait for the host's backlog.
-        let (killed, inum) = {
-            let rules = self.rules.lock();
-            if !rules.userns_live {
-                return;
-            }
-            // SAFETY: the namespace is live while `userns_live` is set and
-            // the lock is held; it is not the initial one, which has no
-            // state here.
-            let killed = unsafe { bindings::audit_ext_kill_userns(self.userns.as_ptr()) };
-            (killed, self.userns.inum())
+        // What `failure_action` held for this run; a later failure holds
+        // the namespace again for the run it queues.
+        let Some(held) = self.state.lock().kill_hold.take() else {
+            return;
         };
+        // SAFETY: `held` keeps the namespace live; it is not the initial
+        // one, which has no state here.
+        let killed = unsafe { bindings::audit_ext_kill_userns(held.ns().as_ptr()) };
+        let inum = held.ns().inum();
         // SAFETY: the name is a NUL-terminated static string.
         if unsafe { bindings::__printk_ratelimit(c_str!("auditns").as_char_ptr()) } != 0 {
             pr_warn!(
-                "auditns: user namespace {} lost audit records with failure=2: killed {} processes\n",
+                "user namespace {} lost audit records with failure=2: killed {} processes\n",
                 inum,
                 killed
             );
@@ -445,64 +595,114 @@ impl Namespace {
         } {
             record.append(text.as_bytes_with_nul());
         }
+        drop(held);
     }
 
-    fn schedule_delivery(self: &Arc<Self>) {
+    /// Queues delivery in `delay` jiffies, unless it is queued already:
+    /// that run will see what is queued now too.
+    fn queue_delivery(self: &Arc<Self>, delay: usize) {
         let queue = DELIVERY_QUEUE.load(Ordering::Acquire);
         if queue == 0 || STOPPING.load(Ordering::Acquire) {
             return;
         }
+        let reference = Arc::into_raw(self.clone());
         // SAFETY: `DELIVERY_QUEUE` holds a workqueue allocated at module
-        // load and destroyed only after it is cleared and drained.
-        let queue =
-            unsafe { workqueue::Queue::from_raw(queue as *const bindings::workqueue_struct) };
-        // Already queued is fine: that run will see this record too.
-        let _ = queue.enqueue::<Arc<Self>, DELIVER>(self.clone());
+        // load and destroyed only after every namespace's delivery is
+        // stopped; the item was initialised by `DeliveryWork::new`. If it
+        // is queued now, it owns `reference` (the `DeliveryWork` invariant).
+        let queued = unsafe {
+            bindings::queue_delayed_work_on(
+                bindings::wq_misc_consts_WORK_CPU_UNBOUND as i32,
+                queue as *mut bindings::workqueue_struct,
+                self.delivery.inner.get(),
+                delay,
+            )
+        };
+        if !queued {
+            // SAFETY: `reference` came from `Arc::into_raw` above and was
+            // not handed over.
+            drop(unsafe { Arc::from_raw(reference) });
+        }
+    }
+
+    /// Stops delivery for good, for the namespace's end or the module's:
+    /// cancels a queued run and waits for a running one; the item cannot
+    /// be queued again.
+    pub(crate) fn stop_delivery(self: &Arc<Self>) {
+        // SAFETY: the item was initialised by `DeliveryWork::new`.
+        let was_queued = unsafe { bindings::disable_delayed_work_sync(self.delivery.inner.get()) };
+        if was_queued {
+            // SAFETY: a queued item holds a reference from `Arc::into_raw`
+            // of this namespace (the `DeliveryWork` invariant); it will not
+            // run now. `self` is another reference, so this is not the last.
+            drop(unsafe { Arc::from_raw(core::ptr::from_ref::<Self>(self)) });
+        }
     }
 
     /// Forgets the daemon and what was queued for it, which is counted
     /// lost. With `only`, only if that is still the registered daemon (a
     /// new one may have registered since the caller looked).
     pub(crate) fn unregister_daemon(&self, only: Option<&Arc<Daemon>>) -> Option<Arc<Daemon>> {
-        let (daemon, pending) = {
+        let (daemon, pending, in_delivery) = {
             let mut state = self.state.lock();
             let current = state.daemon.as_ref()?;
             if only.is_some_and(|only| !Arc::ptr_eq(only, current)) {
                 return None;
             }
             let pending = core::mem::take(&mut state.pending);
-            for record in pending.iter() {
-                state.queue.release(record.text.len());
+            let in_delivery = core::mem::take(&mut state.in_delivery);
+            let sent = core::mem::take(&mut state.sent);
+            for record in Iterator::chain(in_delivery.iter().skip(sent), pending.iter()) {
+                state.queue.release(record.charge);
                 state.queue.count_lost();
             }
-            (state.daemon.take(), pending)
+            (state.daemon.take(), pending, in_delivery)
         };
         // References are dropped outside the lock.
-        drop(pending);
+        drop((pending, in_delivery));
         daemon
     }
 
-    /// Sends what is queued; runs on the delivery workqueue.
+    /// Sends what is queued, at most [`DELIVERY_BATCH`] records a run;
+    /// runs on the delivery workqueue. It never sleeps nor waits for the
+    /// daemon: a full socket is tried again [`DELIVERY_RETRY_MS`] later, so
+    /// that a daemon that does not read holds up no other namespace.
     fn deliver(self: Arc<Self>) {
+        let mut budget = DELIVERY_BATCH;
         loop {
-            let (batch, daemon) = {
+            // Records of a run that stopped early come first, then what was
+            // queued since. Only this work item, never run twice at once,
+            // takes them out of the lock.
+            let (mut batch, mut sent, daemon) = {
                 let mut state = self.state.lock();
                 let Some(daemon) = state.daemon.clone() else {
                     return;
                 };
-                if state.pending.is_empty() {
-                    return;
+                if state.sent >= state.in_delivery.len() {
+                    if state.pending.is_empty() {
+                        return;
+                    }
+                    state.in_delivery = core::mem::take(&mut state.pending);
+                    state.sent = 0;
                 }
-                (core::mem::take(&mut state.pending), daemon)
+                let sent = core::mem::take(&mut state.sent);
+                (core::mem::take(&mut state.in_delivery), sent, daemon)
             };
             if !daemon.process.is_alive() {
                 // Its port may be someone else's by now.
-                drop(self.unregister_daemon(Some(&daemon)));
-                self.count_lost_records(batch);
+                self.put_back(batch, sent, &daemon);
+                self.forget_daemon(&daemon);
                 return;
             }
-            let mut records = batch.into_iter();
-            while let Some(record) = records.next() {
+            while sent < batch.len() {
+                if budget == 0 {
+                    // Make way for other namespaces; go on in a new run.
+                    self.put_back(batch, sent, &daemon);
+                    self.queue_delivery(0);
+                    return;
+                }
+                budget -= 1;
+                let record = &mut batch.as_mut_slice()[sent];
                 // SAFETY: `daemon.net` holds a reference; the text is `len` bytes.
                 let rc = unsafe {
                     bindings::audit_ext_unicast(
@@ -514,65 +714,69 @@ impl Namespace {
                     )
                 };
                 if rc == -(bindings::EAGAIN as i32) {
-                    // The daemon's socket is full: put the rest back in front
-                    // and try again shortly.
-                    self.requeue_front(record, records);
-                    if !STOPPING.load(Ordering::Acquire) {
-                        // SAFETY: a worker may sleep.
-                        unsafe { bindings::msleep(10) };
-                        self.schedule_delivery();
-                    }
+                    // The daemon's socket is full: try again when it has had
+                    // time to read.
+                    self.put_back(batch, sent, &daemon);
+                    // SAFETY: a computation only.
+                    let delay = unsafe { bindings::__msecs_to_jiffies(DELIVERY_RETRY_MS) };
+                    self.queue_delivery(delay);
                     return;
                 }
+                // Sent, or lost: its memory goes now, its slot stays until
+                // the batch is done.
+                let charge = record.charge;
+                drop(core::mem::take(&mut record.text));
+                sent += 1;
                 {
                     let mut state = self.state.lock();
-                    state.queue.release(record.text.len());
+                    state.queue.release(charge);
                     if rc < 0 {
                         state.queue.count_lost();
                     }
                 }
-                drop(record);
                 if rc == -(bindings::ECONNREFUSED as i32) {
-                    drop(self.unregister_daemon(Some(&daemon)));
-                    self.count_lost_records(records);
+                    self.put_back(batch, sent, &daemon);
+                    self.forget_daemon(&daemon);
                     return;
                 }
             }
         }
     }
 
-    /// Releases records taken from the queue that will not be sent, and
-    /// counts each lost.
-    fn count_lost_records(&self, records: impl IntoIterator<Item = QueuedRecord>) {
-        for record in records {
-            let mut state = self.state.lock();
-            state.queue.release(record.text.len());
-            state.queue.count_lost();
-            drop(state);
-            drop(record);
+    /// Puts `batch`, of which `sent` records were sent, back for the next
+    /// run, if `daemon` is still the namespace's; otherwise (unregistered
+    /// meanwhile, which counted the queue lost without these) the rest is
+    /// counted lost.
+    fn put_back(&self, batch: KVec<QueuedRecord>, sent: usize, daemon: &Arc<Daemon>) {
+        let mut state = self.state.lock();
+        if state
+            .daemon
+            .as_ref()
+            .is_some_and(|current| Arc::ptr_eq(current, daemon))
+        {
+            state.in_delivery = batch;
+            state.sent = sent;
+            return;
         }
+        for record in batch.iter().skip(sent) {
+            state.queue.release(record.charge);
+            state.queue.count_lost();
+        }
+        drop(state);
+        drop(batch);
     }
 
-    fn requeue_front(&self, first: QueuedRecord, rest: impl Iterator<Item = QueuedRecord>) {
-        let mut front = KVec::new();
-        for record in Iterator::chain(core::iter::once(first), rest) {
-            let len = record.text.len();
-            if front.push(record, GFP_KERNEL).is_err() {
-                let mut state = self.state.lock();
-                state.queue.release(len);
-                state.queue.count_lost();
-            }
+    /// Unregisters `daemon` if it is still this namespace's, through the
+    /// registry, which also keeps a list of daemons.
+    fn forget_daemon(self: &Arc<Self>, daemon: &Arc<Daemon>) {
+        let forgotten = crate::with_registry(|registry| {
+            registry.ns.forget_daemon(self, Some(daemon));
+            true
+        });
+        if !forgotten {
+            // The module unloads, and forgets every daemon itself.
+            drop(self.unregister_daemon(Some(daemon)));
         }
-        let mut state = self.state.lock();
-        let newer = core::mem::take(&mut state.pending);
-        for record in newer {
-            let len = record.text.len();
-            if front.push(record, GFP_ATOMIC | __GFP_NOWARN).is_err() {
-                state.queue.release(len);
-                state.queue.count_lost();
-            }
-        }
-        state.pending = front;
     }
 
     /// Adds a rule; returns whether it is an exit rule.
@@ -673,20 +877,7 @@ impl Namespace {
 
     /// Removes every rule; returns how many exit rules there were.
     pub(crate) fn clear_rules(&self) -> usize {
-        self.clear_rules_and(false)
-    }
-
-    /// For the `userns_free` hook: removes every rule and marks the user
-    /// namespace gone; returns how many exit rules there were.
-    pub(crate) fn retire(&self) -> usize {
-        self.clear_rules_and(true)
-    }
-
-    fn clear_rules_and(&self, retire: bool) -> usize {
         let mut rules = self.rules.lock();
-        if retire {
-            rules.userns_live = false;
-        }
         let exit = core::mem::take(&mut rules.exit);
         rules.other = KVec::new();
         rules.rebuild_index();
@@ -706,6 +897,12 @@ impl Namespace {
         event: impl FnOnce(&PidNsRef) -> SyscallEvent,
     ) -> Option<Option<KVec<u8>>> {
         let daemon = self.listener()?;
+        // The daemon is not audited by its own namespace's rules, as
+        // upstream's auditd_test_task() exempts the host's: its reads and
+        // writes of records would otherwise make records of their own.
+        if daemon.process.is_current() {
+            return None;
+        }
         let rules = self.rules.lock();
         let covers = |index: u16| {
             rules
@@ -785,14 +982,6 @@ impl Namespace {
             sessionid,
             contid,
         }
-    }
-}
-
-impl WorkItem<DELIVER> for Namespace {
-    type Pointer = Arc<Namespace>;
-
-    fn run(this: Arc<Namespace>) {
-        this.deliver();
     }
 }
 

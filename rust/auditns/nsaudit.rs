@@ -14,7 +14,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::{
     bindings,
     prelude::*,
-    sync::{Arc, SpinLock},
+    sync::{Arc, ArcBorrow, SpinLock},
 };
 
 /// Largest text of a user message, as upstream's `AUDIT_MESSAGE_TEXT_MAX`.
@@ -89,6 +89,15 @@ impl NsRegistry {
         if namespaces.len() >= crate::limits::MAX_NAMESPACES.get() {
             return Err(ENOSPC);
         }
+        // One user's namespaces must leave room for everyone else's. The
+        // count is taken here only, where a namespace gets its state.
+        let owned = namespaces
+            .iter()
+            .filter(|ns| ns.owner == fresh.owner)
+            .count();
+        if owned >= crate::limits::MAX_NAMESPACES_PER_OWNER.get() {
+            return Err(ENOSPC);
+        }
         namespaces.push(fresh.clone(), GFP_ATOMIC)?;
         crate::limits::NAMESPACES.set(namespaces.len());
         Ok(fresh)
@@ -129,7 +138,7 @@ impl NsRegistry {
 
     /// Unregisters the daemon of `ns` (`only` that one, if given) and drops
     /// it from the daemon list.
-    fn forget_daemon(&self, ns: &Arc<Namespace>, only: Option<&Arc<Daemon>>) {
+    pub(crate) fn forget_daemon(&self, ns: &Arc<Namespace>, only: Option<&Arc<Daemon>>) {
         let Some(daemon) = ns.unregister_daemon(only) else {
             return;
         };
@@ -140,18 +149,23 @@ impl NsRegistry {
                 .iter()
                 .position(|(pid, owner)| *pid == key && Arc::ptr_eq(owner, ns));
             let entry = index.and_then(|index| kvec::swap_remove(&mut daemons, index));
-            if entry.is_some() {
-                self.daemon_count.fetch_sub(1, Ordering::Relaxed);
-            }
+            self.count_daemons(&daemons);
             entry
         };
         drop((entry, daemon));
     }
 
-    /// A task exits: if it leads a registered daemon's process, the daemon
-    /// is gone.
+    /// Publishes the length of `daemons`, the locked daemon list; called
+    /// with its lock held, so that counts are published in order.
+    fn count_daemons(&self, daemons: &KVec<(usize, Arc<Namespace>)>) {
+        self.daemon_count.store(daemons.len(), Ordering::Relaxed);
+        crate::limits::DAEMONS.set(daemons.len());
+    }
+
+    /// A task exits: if it is the last thread of a registered daemon's
+    /// process, whichever thread leads it, the daemon is gone.
     fn daemon_exits(&self, task: TaskRef<'_>) {
-        if self.daemon_count.load(Ordering::Relaxed) == 0 || !task.is_leader() {
+        if self.daemon_count.load(Ordering::Relaxed) == 0 || !task.group_dead() {
             return;
         }
         let Some(process) = ProcessRef::of(task) else {
@@ -181,7 +195,7 @@ impl NsRegistry {
                         .position(|(pid, o)| *pid == key && Arc::ptr_eq(o, &owner))
                     {
                         let entry = kvec::swap_remove(&mut daemons, index);
-                        self.daemon_count.fetch_sub(1, Ordering::Relaxed);
+                        self.count_daemons(&daemons);
                         drop(daemons);
                         drop(entry);
                     }
@@ -201,16 +215,22 @@ impl NsRegistry {
         };
         if let Some(ns) = removed {
             self.forget_daemon(&ns, None);
-            let exit_rules = ns.retire();
+            let exit_rules = ns.clear_rules();
             self.count_exit_rules(-(exit_rules as isize));
+            ns.stop_delivery();
         }
     }
 
-    /// Forgets every namespace; for module unload, after the hooks are gone.
+    /// Forgets every namespace; for module unload, after the hooks are gone
+    /// and before the delivery workqueue is.
     pub(crate) fn clear(&self) {
-        let namespaces = core::mem::take(&mut *self.namespaces.lock());
-        crate::limits::NAMESPACES.set(0);
+        let namespaces = {
+            let mut namespaces = self.namespaces.lock();
+            crate::limits::NAMESPACES.set(0);
+            core::mem::take(&mut *namespaces)
+        };
         for ns in namespaces.iter() {
+            ns.stop_delivery();
             self.forget_daemon(ns, None);
             ns.clear_rules();
         }
@@ -330,10 +350,13 @@ impl NsRegistry {
     }
 
     /// The `task_free` hook: forget an event the task never ended, and a
-    /// daemon whose process ends.
-    pub(crate) fn task_free(&self, task: TaskRef<'_>) {
+    /// daemon whose process ends. A task whose fork failed never ran: its
+    /// process is not its own yet, or freed already, so it is not looked at.
+    pub(crate) fn task_free(&self, task: TaskRef<'_>, fork_failed: bool) {
         drop(self.take_in_flight(task.as_ptr() as usize));
-        self.daemon_exits(task);
+        if !fork_failed {
+            self.daemon_exits(task);
+        }
     }
 
     /// The `netlink_msg` hook: a message from a task outside the initial
@@ -422,7 +445,6 @@ impl NsRegistry {
             }
             _ => return Err(EINVAL),
         }
-        let seq = nlh.nlmsg_seq as i32;
         match msg_type {
             // Host-wide mechanisms with no per-namespace meaning.
             bindings::AUDIT_TRIM
@@ -432,17 +454,18 @@ impl NsRegistry {
             bindings::AUDIT_GET => {
                 let ns = self.find_or_create(userns)?;
                 let status = self.status_of(&ns);
-                reply(skb, seq, msg_type, &[&status.to_wire()], false)?;
+                reply(skb, nlh_ptr, ack, &status.to_wire())?;
                 Ok(0)
             }
             bindings::AUDIT_SET => {
                 let ns = self.find_or_create(userns)?;
+                let _control = ns.control.lock();
                 self.set_status(&ns, skb, nlh_ptr, ack, &Status::from_wire(payload))
             }
             bindings::AUDIT_GET_FEATURE => {
                 let ns = self.find_or_create(userns)?;
                 let features = ns.state.lock().features;
-                reply(skb, seq, msg_type, &[&features.to_wire()], false)?;
+                reply(skb, nlh_ptr, ack, &features.to_wire())?;
                 Ok(0)
             }
             bindings::AUDIT_SET_FEATURE => {
@@ -450,6 +473,7 @@ impl NsRegistry {
                     return Err(EINVAL);
                 }
                 let ns = self.find_or_create(userns)?;
+                let _control = ns.control.lock();
                 let request = Features::from_wire(payload);
                 let mut state = ns.state.lock();
                 state.features.apply(&request).map_err(crate::errno_error)?;
@@ -460,25 +484,19 @@ impl NsRegistry {
                 // uid and no PID, as upstream answers before any signal.
                 let mut info = [0u8; 8];
                 info[..4].copy_from_slice(&u32::MAX.to_ne_bytes());
-                reply(skb, seq, msg_type, &[&info], false)?;
+                reply(skb, nlh_ptr, ack, &info)?;
                 Ok(0)
             }
             bindings::AUDIT_LIST_RULES => {
                 let ns = self.find_or_create(userns)?;
-                let rules = ns.rules.lock();
-                let mut parts = KVec::new();
-                for list in [rule::list::USER, rule::list::EXIT, rule::list::EXCLUDE] {
-                    for stored in Iterator::chain(rules.exit.iter(), rules.other.iter()) {
-                        if stored.list == list {
-                            parts.push(stored.data(), GFP_KERNEL)?;
-                        }
-                    }
-                }
-                reply(skb, seq, msg_type, &parts, true)?;
+                RuleDump::start(&ns, skb, nlh_ptr)?;
+                // The dump answers instead of an ack.
+                *ack = false;
                 Ok(0)
             }
             bindings::AUDIT_ADD_RULE => {
                 let ns = self.find_or_create(userns)?;
+                let _control = ns.control.lock();
                 if ns.add_rule(payload)? {
                     self.count_exit_rules(1);
                 }
@@ -486,6 +504,7 @@ impl NsRegistry {
             }
             bindings::AUDIT_DEL_RULE => {
                 let ns = self.find(userns).ok_or(ENOENT)?;
+                let _control = ns.control.lock();
                 if ns.del_rule(payload)? {
                     self.count_exit_rules(-1);
                 }
@@ -604,7 +623,7 @@ impl NsRegistry {
             (daemon.process.as_ptr() as usize, ns.clone()),
             GFP_KERNEL_ACCOUNT,
         )?;
-        self.daemon_count.fetch_add(1, Ordering::Relaxed);
+        self.count_daemons(&self.daemons.lock());
         let old = ns.state.lock().daemon.replace(daemon);
         drop(old);
         Ok(())
@@ -685,59 +704,169 @@ fn push_growing<T>(lock: &SpinLock<KVec<T>>, item: T, flags: kernel::alloc::Flag
     lock.lock().push(item, GFP_ATOMIC).map_err(|_| ENOMEM)
 }
 
-/// Sends `parts` as replies to the request in `skb`, each of type
-/// `msg_type`; a multi-part answer ends with `NLMSG_DONE`.
+/// Answers the request `nlh` in `skb` with one message of its type, at
+/// once: charged to the sender, and dropped if its socket is full (the
+/// sender then sees ENOBUFS), so that a sender that never reads costs
+/// nothing that is not its own.
+///
+/// An ack asked for goes first, as upstream's ack comes before the answer
+/// its thread sends: libaudit reads a request's ack, if it is the first
+/// message, before the answer, and would otherwise take this ack for the
+/// next request's.
 fn reply(
     skb: *mut bindings::sk_buff,
-    seq: i32,
-    msg_type: u32,
-    parts: &[&[u8]],
-    multi: bool,
+    nlh: *mut bindings::nlmsghdr,
+    ack: &mut bool,
+    payload: &[u8],
 ) -> Result {
-    // SAFETY: `skb` is the request being handled.
-    let replies = unsafe { bindings::audit_ext_reply_start(skb) };
-    if replies.is_null() {
-        return Err(ENOMEM);
+    let size = i32::try_from(payload.len()).map_err(|_| EINVAL)?;
+    if *ack {
+        // SAFETY: `skb` and `nlh` are the message being handled.
+        unsafe { bindings::netlink_ack(skb, nlh, 0, core::ptr::null()) };
+        *ack = false;
     }
-    let mut rc = 0;
-    for part in parts {
-        // SAFETY: `replies` is live until sent; `part` is readable.
-        rc = unsafe {
-            bindings::audit_ext_reply_add(
-                replies,
-                seq,
-                msg_type as i32,
-                false,
-                multi,
-                part.as_ptr().cast(),
-                part.len() as i32,
-            )
-        };
-        if rc != 0 {
-            break;
-        }
-    }
-    if rc == 0 && multi {
-        // SAFETY: as above; a done message has no payload.
-        rc = unsafe {
-            bindings::audit_ext_reply_add(
-                replies,
-                seq,
-                msg_type as i32,
-                true,
-                true,
-                core::ptr::null(),
-                0,
-            )
-        };
-    }
-    // SAFETY: `replies` is handed over and freed by the call.
-    let sent = unsafe { bindings::audit_ext_reply_send(replies) };
-    if rc != 0 {
+    // SAFETY: `nlh` is the request being handled.
+    let (seq, msg_type) = unsafe { ((*nlh).nlmsg_seq as i32, i32::from((*nlh).nlmsg_type)) };
+    // SAFETY: `skb` is the request being handled; `payload` is readable
+    // for `size` bytes.
+    let rc =
+        unsafe { bindings::audit_ext_reply(skb, seq, msg_type, payload.as_ptr().cast(), size) };
+    if rc < 0 {
         return Err(Error::from_errno(rc));
     }
-    if sent != 0 {
-        return Err(Error::from_errno(sent));
-    }
     Ok(())
+}
+
+/// An `AUDIT_LIST_RULES` answer: a netlink dump of the namespace's rules,
+/// one rule a message, in upstream's order (user, exit, exclude lists).
+/// The dump is filled as the reader reads, a message at a time (libaudit
+/// reads one message per datagram), so it holds no more memory than the
+/// reader's socket takes, and a socket runs one dump at a time.
+struct RuleDump {
+    ns: Arc<Namespace>,
+    /// How many rules were sent.
+    sent: usize,
+}
+
+/// The lists a rule dump goes through, in order.
+const DUMP_LISTS: [u32; 3] = [rule::list::USER, rule::list::EXIT, rule::list::EXCLUDE];
+
+impl RuleDump {
+    /// Starts the dump of `ns`'s rules in answer to `nlh`, in `skb`.
+    fn start(
+        ns: &Arc<Namespace>,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+    ) -> Result {
+        // The largest rule must fit in one of the dump's buffers. A larger
+        // rule added while the dump runs ends it with EMSGSIZE.
+        let largest = {
+            let rules = ns.rules.lock();
+            Iterator::chain(rules.exit.iter(), rules.other.iter())
+                .map(|stored| stored.data().len())
+                .max()
+                .unwrap_or(0)
+        };
+        let header = core::mem::size_of::<bindings::nlmsghdr>();
+        let mut control = bindings::netlink_dump_control {
+            start: Some(rule_dump_start),
+            dump: Some(rule_dump),
+            done: Some(rule_dump_done),
+            // Borrowed for `rule_dump_start`, which takes its own reference.
+            data: core::ptr::from_ref::<Namespace>(ns).cast_mut().cast(),
+            module: crate::THIS_MODULE.as_ptr(),
+            min_dump_alloc: u32::try_from(largest + 2 * header).unwrap_or(u32::MAX),
+            ..Default::default()
+        };
+        // SAFETY: `skb` and `nlh` are the request being handled; `control`
+        // is valid for the call and names this module, which the dump pins.
+        let rc = unsafe { bindings::audit_ext_dump_start(skb, nlh, &mut control) };
+        if rc < 0 {
+            return Err(Error::from_errno(rc));
+        }
+        Ok(())
+    }
+}
+
+/// The dump's `start`: takes a reference to the namespace for the dump.
+///
+/// # Safety
+///
+/// `cb` must be a dump started by [`RuleDump::start`], whose `data` is then
+/// a namespace the caller holds.
+unsafe extern "C" fn rule_dump_start(cb: *mut bindings::netlink_callback) -> kernel::ffi::c_int {
+    // SAFETY: `RuleDump::start` set `data` to a namespace its caller holds
+    // an `Arc` of for the duration of this call.
+    let ns: Arc<Namespace> = unsafe { ArcBorrow::from_raw((*cb).data.cast::<Namespace>()) }.into();
+    match KBox::new(RuleDump { ns, sent: 0 }, GFP_KERNEL_ACCOUNT) {
+        Ok(dump) => {
+            // SAFETY: `cb` is the dump being started; from now on `data`
+            // owns the `RuleDump` until `rule_dump_done`, which netlink
+            // calls once the dump has started.
+            unsafe { (*cb).data = KBox::into_raw(dump).cast() };
+            0
+        }
+        Err(_) => ENOMEM.to_errno(),
+    }
+}
+
+/// The dump's `dump`: puts the next rule into `skb`.
+///
+/// # Safety
+///
+/// `cb` must be a dump whose `rule_dump_start` succeeded, and `skb` the
+/// buffer netlink fills for it.
+unsafe extern "C" fn rule_dump(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> kernel::ffi::c_int {
+    // SAFETY: `data` owns the `RuleDump` (see `rule_dump_start`); netlink
+    // runs one callback of a dump at a time.
+    let dump = unsafe { &mut *(*cb).data.cast::<RuleDump>() };
+    let rules = dump.ns.rules.lock();
+    let next = DUMP_LISTS
+        .iter()
+        .flat_map(|&list| {
+            Iterator::chain(rules.exit.iter(), rules.other.iter()).filter(move |r| r.list == list)
+        })
+        .nth(dump.sent);
+    let Some(stored) = next else {
+        // Done: netlink adds NLMSG_DONE.
+        return 0;
+    };
+    let data = stored.data();
+    let Ok(size) = i32::try_from(data.len()) else {
+        return -(bindings::EMSGSIZE as i32);
+    };
+    // SAFETY: `skb` and `cb` are the dump's; `data` is readable for `size`.
+    let rc = unsafe {
+        bindings::audit_ext_dump_put(
+            skb,
+            cb,
+            bindings::AUDIT_LIST_RULES as i32,
+            data.as_ptr().cast(),
+            size,
+        )
+    };
+    if rc < 0 {
+        return rc;
+    }
+    dump.sent += 1;
+    // More may follow: one rule a datagram.
+    // SAFETY: `skb` is the dump's buffer.
+    let len = unsafe { (*skb).len };
+    i32::try_from(len).unwrap_or(i32::MAX)
+}
+
+/// The dump's `done`: frees the [`RuleDump`].
+///
+/// # Safety
+///
+/// `cb` must be a dump whose `rule_dump_start` succeeded; netlink calls
+/// this once.
+unsafe extern "C" fn rule_dump_done(cb: *mut bindings::netlink_callback) -> kernel::ffi::c_int {
+    // SAFETY: `data` owns the `RuleDump` from `rule_dump_start`; this is the
+    // last use of it.
+    drop(unsafe { KBox::from_raw((*cb).data.cast::<RuleDump>()) });
+    0
 }

@@ -71,6 +71,32 @@ impl UserNs {
         NonNull::new(parent).map(Self)
     }
 
+    /// Whom this namespace's audit state is charged to: the host user who
+    /// created its outermost ancestor below the initial namespace, so that
+    /// namespaces nested inside one user's namespace, whatever ids they are
+    /// created with, all count against that user, as `ucounts` charge the
+    /// initial namespace's share of nested namespaces. The host's root
+    /// creates every container of a container runtime, each a tenant of
+    /// its own: its namespaces are charged per outermost namespace.
+    pub(crate) fn charge_key(self) -> ChargeKey {
+        let mut top = self;
+        while let Some(parent) = top.parent() {
+            if parent.is_initial() {
+                break;
+            }
+            top = parent;
+        }
+        // SAFETY: `top` is `self` or an ancestor, which `self` keeps live;
+        // a namespace's owner never changes.
+        let uid = unsafe { bindings::user_ns_owner(top.as_ptr()) }.val;
+        ChargeKey {
+            uid,
+            // An address, compared only: the outermost namespace outlives
+            // every namespace charged with it.
+            top: if uid == 0 { top.as_ptr() as usize } else { 0 },
+        }
+    }
+
     /// `host_uid` (in the initial namespace) as this namespace sees it.
     pub(crate) fn uid_from_host(self, host_uid: u32) -> u32 {
         // SAFETY: both namespaces are live; the functions only read the maps.
@@ -89,6 +115,51 @@ impl UserNs {
                 bindings::make_kgid(core::ptr::addr_of_mut!(bindings::init_user_ns), host_gid);
             bindings::from_kgid_munged(self.as_ptr(), kgid)
         }
+    }
+}
+
+/// Whom a namespace's audit state is charged to; see [`UserNs::charge_key`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChargeKey {
+    /// The host uid.
+    uid: u32,
+    /// For the host's root, the outermost namespace's address; else 0.
+    top: usize,
+}
+
+/// A counted reference to a user namespace.
+///
+/// # Invariants
+///
+/// `0` holds a reference taken with `get_user_ns()`.
+pub(crate) struct UserNsRef(UserNs);
+
+// SAFETY: user namespace references may be taken and dropped anywhere.
+unsafe impl Send for UserNsRef {}
+// SAFETY: the methods only read.
+unsafe impl Sync for UserNsRef {}
+
+impl UserNsRef {
+    /// Takes a reference to `ns`, which is live now (`UserNs` invariant).
+    pub(crate) fn get(ns: UserNs) -> Self {
+        // SAFETY: `ns` is live; `get_user_ns()` only counts.
+        unsafe { bindings::get_user_ns(ns.as_ptr()) };
+        // INVARIANT: a reference was just taken.
+        Self(ns)
+    }
+
+    /// The namespace, live while `self` is.
+    pub(crate) fn ns(&self) -> UserNs {
+        self.0
+    }
+}
+
+impl Drop for UserNsRef {
+    fn drop(&mut self) {
+        // SAFETY: the type invariant says a reference is held; it is
+        // dropped once. `put_user_ns()` frees from a worker, so this may
+        // run anywhere.
+        unsafe { bindings::put_user_ns(self.0.as_ptr()) };
     }
 }
 

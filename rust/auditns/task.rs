@@ -109,10 +109,15 @@ impl<'a> TaskRef<'a> {
         }
     }
 
-    /// Whether the task leads its thread group.
-    pub(crate) fn is_leader(self) -> bool {
-        // SAFETY: the type invariant says `ptr` is a valid task.
-        unsafe { bindings::thread_group_leader(self.as_ptr()) }
+    /// Whether every thread of the task's process has begun to exit: in
+    /// `do_exit()`, true for the last of them.
+    ///
+    /// Only for a task that ran: a task whose fork failed may have no
+    /// signal struct of its own.
+    pub(crate) fn group_dead(self) -> bool {
+        // SAFETY: the type invariant says `ptr` is a valid task; a task
+        // that ran keeps its signal struct until it is freed.
+        unsafe { bindings::task_group_dead(self.as_ptr()) }
     }
 
     /// Whether the task has child processes (a racy answer, as `/proc` gives).
