@@ -8,6 +8,8 @@
 #   make check      rustfmt, clippy, checkpatch --strict, each patch builds
 #   make bench      syscall costs in the guest, as ratios (builds an unpatched
 #                   kernel into the cache on first use)
+#   make hostile-full  the hostile-tenant tests at full size (10x the floods,
+#                   10^6 fuzzer messages)
 #
 # KERNEL=debug selects the lockdep/KASAN/kmemleak kernel (its own cache slot).
 # Everything built lives in $(AUDITNS_CACHE) (/var/cache/auditns), outside
@@ -21,7 +23,7 @@ export KERNEL AUDITNS_CACHE CARGO_TARGET_DIR
 CARGO := $(HOME)/.cargo/bin/cargo
 
 .PHONY: all deps kernel module samples initramfs run test host-test \
-	guest-test check bench clean distclean
+	guest-test check bench hostile-full clean distclean
 
 all: initramfs
 
@@ -57,6 +59,9 @@ check: deps
 
 bench: all
 	@scripts/bench.sh
+
+hostile-full: all
+	@scripts/test.sh hostile-full
 
 # Only the outputs of this checkout's variant; the kernel slots stay.
 clean:

@@ -4,6 +4,7 @@
 # its own boot. Ends with one line of totals; fails if anything failed.
 #
 #   test.sh [host|guest]    only that half
+#   test.sh hostile-full    only the hostile-tenant tests, at full size
 . "$(dirname "$0")/lib.sh"
 
 what=${1:-all}
@@ -52,13 +53,30 @@ run() {
 	step "$name" "$@" || broken=$((broken + 1))
 }
 
-if [ "$what" != guest ]; then
+# The hostile-tenant tests at full size: auditns.scale=full on the guest's
+# kernel command line (see hostile_scale in qemu/guest/testlib.sh).
+hostile_full() {
+	local tests
+	tests=$(cd "$AUDITNS_TOP/qemu/guest/tests/default" && ls | grep -- '-hostile-' | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	VM_APPEND="auditns.scale=full auditns.test_timeout=3000" "$AUDITNS_TOP/qemu/vm" exec \
+		--timeout "${GUEST_TIMEOUT:-7200}" "$AUDITNS_TOP/qemu/guest/run-tests" default $tests 2>&1 |
+		tee "$logs/guest-hostile"
+	return "${PIPESTATUS[0]}"
+}
+
+if [ "$what" = hostile-full ]; then
+	run "guest: hostile tenants at full size (KERNEL=$KERNEL)" hostile_full
+	count "$logs/guest-hostile"
+	what=none
+fi
+if [ "$what" != guest ] && [ "$what" != none ]; then
 	run "host tests (cargo test)" host_tests
 	count "$logs/host"
 	run "fuzz (libFuzzer, bounded)" fuzz
 	count "$logs/fuzz"
 fi
-if [ "$what" != host ]; then
+if [ "$what" != host ] && [ "$what" != none ]; then
 	run "guest suite: default (module loaded, KERNEL=$KERNEL)" guest_suite default
 	count "$logs/guest-default"
 	run "guest suite: no-module (patched kernel, module not loaded)" \

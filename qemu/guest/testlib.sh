@@ -105,3 +105,135 @@ msg arch syscall success exit a0 a1 a2 a3 items ppid pid auid uid gid euid suid 
 serial_of_line() {
 	echo "$1" | sed -n 's/.*msg=audit(\([0-9.:]*\)).*/\1/p'
 }
+
+# ---- Hostile tenants (the 6x-hostile-* tests) ----
+#
+# Every hostile test checks, besides its own finding, that the attack spared
+# the host's auditd (it still gets its events, its lost count is unchanged),
+# a bystander container's daemon (it gets all of its events and loses
+# nothing), and the machine: kernel threads grow and MemAvailable falls by
+# at most these bounds (a test may state its own).
+HOSTILE_MAX_KTHREADS=16
+HOSTILE_MAX_MEM_KIB=65536
+# Events of the host's and of the bystander's probes.
+HOSTILE_PROBES=20
+
+# hostile_scale BOUNDED FULL: the size of a flood or fuzz run: BOUNDED in
+# make test, FULL under `make hostile-full` (auditns.scale=full).
+hostile_scale() {
+	if grep -qw 'auditns.scale=full' /proc/cmdline; then echo "$2"; else echo "$1"; fi
+}
+
+# Kernel threads: the children of kthreadd, and kthreadd.
+kthreads() {
+	echo $(($(grep -l '^PPid:[[:space:]]*2$' /proc/[0-9]*/status 2>/dev/null | wc -l) + 1))
+}
+
+mem_available_kib() {
+	sed -n 's/^MemAvailable: *\([0-9]*\) kB$/\1/p' /proc/meminfo
+}
+
+host_lost() {
+	auditctl -s | sed -n 's/^lost //p'
+}
+
+# uptime_cs: the time since boot in centiseconds.
+uptime_cs() {
+	cut -d' ' -f1 /proc/uptime | tr -d .
+}
+
+# The bystander: a container whose daemon reads everything. When
+# /tmp/bystander/go appears it runs its probe (HOSTILE_PROBES opens, chosen
+# by a rule on the probe's PID) and writes how many events its daemon got,
+# and its status, then waits for /tmp/bystander/stop.
+BYSTANDER_SCRIPT='
+	b=/tmp/bystander
+	auditctl -b 8192 >/dev/null
+	audit-nl collect $b/log > $b/collect.out & d=$!
+	while ! grep -q registered $b/collect.out; do sleep 0.05; done
+	touch $b/ready
+	while [ ! -e $b/go ] && [ ! -e $b/stop ]; do sleep 0.1; done
+	if [ -e $b/go ]; then
+		sh -c "while [ ! -e $b/go2 ]; do sleep 0.05; done; exec auditns-helper open-loop /etc/hostname $1 >/dev/null" &
+		p=$!
+		auditctl -a always,exit -F arch=b64 -S openat -F pid=$p -k bystander >/dev/null
+		touch $b/go2
+		wait $p
+		i=0
+		while [ "$(grep "^type=1302 " $b/log | grep -c "name=\"/etc/hostname\"")" -lt "$1" ] &&
+			[ $i -lt 300 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		grep "^type=1302 " $b/log | grep -c "name=\"/etc/hostname\"" > $b/events
+		auditctl -s > $b/status
+		touch $b/done
+	fi
+	while [ ! -e $b/stop ]; do sleep 0.1; done
+	kill $d
+'
+
+# hostile_setup: the host's auditd with a watch on a probe file, the
+# bystander, and the baselines. Undone when the test exits; a test adds its
+# own clean-up to HOSTILE_CLEANUP.
+HOSTILE_CLEANUP=
+hostile_setup() {
+	start_auditd
+	trap hostile_teardown EXIT
+	echo probe >/etc/hostile-probe
+	auditctl -w /etc/hostile-probe -p r -k hostile-probe >/dev/null ||
+		fail "the host's watch on the probe file"
+	HOSTILE_HOST_LOST=$(host_lost)
+	rm -rf /tmp/bystander
+	mkdir -m 0777 /tmp/bystander
+	in_container sh -c "$BYSTANDER_SCRIPT" bystander "$HOSTILE_PROBES" \
+		>/tmp/bystander/sh.out 2>&1 &
+	HOSTILE_BYSTANDER=$!
+	wait_for 60 test -e /tmp/bystander/ready || fail "the bystander did not start"
+	HOSTILE_KTHREADS=$(kthreads)
+	HOSTILE_MEM=$(mem_available_kib)
+}
+
+hostile_teardown() {
+	eval "$HOSTILE_CLEANUP"
+	touch /tmp/bystander/stop
+	wait_for 10 sh -c "! kill -0 $HOSTILE_BYSTANDER" || kill "$HOSTILE_BYSTANDER"
+	wait "$HOSTILE_BYSTANDER" 2>/dev/null
+	auditctl -D >/dev/null
+	kill "$(cat /var/run/auditd.pid)" 2>/dev/null
+}
+
+# hostile_bounds [MAX_KTHREADS [MAX_MEM_KIB]]: kernel threads and
+# MemAvailable against the baselines, now.
+hostile_bounds() {
+	local k m
+	k=$(kthreads)
+	m=$(mem_available_kib)
+	[ $((k - HOSTILE_KTHREADS)) -le "${1:-$HOSTILE_MAX_KTHREADS}" ] ||
+		fail "kernel threads grew from $HOSTILE_KTHREADS to $k"
+	[ $((HOSTILE_MEM - m)) -le "${2:-$HOSTILE_MAX_MEM_KIB}" ] ||
+		fail "MemAvailable fell from $HOSTILE_MEM to $m kB"
+	echo "bounds: kernel threads $HOSTILE_KTHREADS -> $k, MemAvailable $HOSTILE_MEM -> $m kB"
+}
+
+host_probe_events() {
+	grep '^type=SYSCALL ' /var/log/audit/audit.log | grep -c 'key="hostile-probe"'
+}
+
+# hostile_check: the host's auditd and the bystander are unharmed.
+hostile_check() {
+	local i=0 before
+	hostile_bounds "$@"
+	before=$(host_probe_events)
+	while [ $i -lt "$HOSTILE_PROBES" ]; do
+		cat /etc/hostile-probe >/dev/null
+		i=$((i + 1))
+	done
+	wait_for 30 test "$(host_probe_events)" -ge $((before + HOSTILE_PROBES)) ||
+		fail "the host's auditd got $(($(host_probe_events) - before)) of $HOSTILE_PROBES probe events"
+	expect_eq "the host's lost count" "$HOSTILE_HOST_LOST" "$(host_lost)"
+	touch /tmp/bystander/go
+	wait_for 60 test -e /tmp/bystander/done || fail "the bystander's probe did not end"
+	expect_eq "the bystander's probe events" "$HOSTILE_PROBES" "$(cat /tmp/bystander/events)"
+	expect_match "the bystander's lost count" '^lost 0$' "$(cat /tmp/bystander/status)"
+}
