@@ -378,6 +378,27 @@ mod tests {
         out.as_bytes().to_vec()
     }
 
+    /// A record of `name=value` tokens, space-separated.
+    fn record<N: core::fmt::Display, V: core::fmt::Display>(
+        tokens: impl Iterator<Item = (N, V)>,
+    ) -> Vec<u8> {
+        tokens
+            .map(|(name, value)| std::format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into_bytes()
+    }
+
+    /// The tokens of `text` as `view` translates it.
+    fn translated_tokens(text: &[u8], view: &impl IdView) -> Vec<std::string::String> {
+        let got = run(text, view, KeyField::Keep);
+        let got = std::str::from_utf8(&got).unwrap();
+        if got.is_empty() {
+            return vec![];
+        }
+        got.split(' ').map(std::string::String::from).collect()
+    }
+
     #[test]
     fn syscall_record_in_container_view() {
         let text = b"arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c items=1 \
@@ -600,12 +621,7 @@ uid=1- oauid=-\"1\" ouid=-0x1 frootid=- cap_frootid=-0";
                 0..60),
             key in proptest::collection::vec(any::<u8>(), 0..=crate::rule::MAX_KEY_LEN),
         ) {
-            let text: Vec<u8> = tokens
-                .iter()
-                .map(|(name, value)| std::format!("{name}={value}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-                .into_bytes();
+            let text = record(tokens.iter().map(|(name, value)| (name, value)));
             // 2^31 is the longest in both forms: `2147483648` (10 bytes, as
             // long as any u32) and `-2147483648` (11 bytes).
             struct Far;
@@ -626,15 +642,8 @@ uid=1- oauid=-\"1\" ouid=-0x1 frootid=- cap_frootid=-0";
                 (proptest::sample::select(vec!["pid", "uid", "gid", "ses", "comm", "key", "x"]),
                  0u32..200_000), 0..30),
         ) {
-            let text: Vec<u8> = tokens
-                .iter()
-                .map(|(name, value)| std::format!("{name}={value}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-                .into_bytes();
-            let got = run(&text, &Container, KeyField::Keep);
-            let got = std::str::from_utf8(&got).unwrap();
-            let got: Vec<&str> = if got.is_empty() { vec![] } else { got.split(' ').collect() };
+            let text = record(tokens.iter().map(|(name, value)| (name, value)));
+            let got = translated_tokens(&text, &Container);
             prop_assert_eq!(got.len(), tokens.len());
             for ((name, value), token) in tokens.iter().zip(got) {
                 let want = match field_kind(name.as_bytes()) {
@@ -683,15 +692,8 @@ uid=1- oauid=-\"1\" ouid=-0x1 frootid=- cap_frootid=-0";
                                                "gid", "oses", "x"]),
                  prop_oneof![any::<i32>(), -3i32..3, (100_000i32..100_010)]), 0..30),
         ) {
-            let text: Vec<u8> = tokens
-                .iter()
-                .map(|(name, value)| std::format!("{name}={value}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-                .into_bytes();
-            let got = run(&text, &Container, KeyField::Keep);
-            let got = std::str::from_utf8(&got).unwrap();
-            let got: Vec<&str> = if got.is_empty() { vec![] } else { got.split(' ').collect() };
+            let text = record(tokens.iter().map(|(name, value)| (name, value)));
+            let got = translated_tokens(&text, &Container);
             prop_assert_eq!(got.len(), tokens.len());
             for ((name, value), token) in tokens.iter().zip(got) {
                 let id = *value as u32;
