@@ -10,12 +10,17 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{bindings, c_str, prelude::*};
 
 mod contid;
+mod delivery;
+mod dump;
+mod event;
 mod kvec;
 mod limits;
 mod namespace;
-mod nsaudit;
 mod nsref;
+mod protocol;
 mod record;
+mod registry;
+mod rules;
 mod task;
 
 // Files shared with the host-tested `auditns-core` crate. Their items are
@@ -52,7 +57,7 @@ mod translate;
 mod version;
 
 use contid::ContidRegistry;
-use nsaudit::NsRegistry;
+use registry::NsRegistry;
 use nsref::UserNs;
 use task::TaskRef;
 
@@ -202,7 +207,11 @@ unsafe extern "C" fn task_free_hook(tsk: *mut bindings::task_struct, fork_failed
     if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
         with_registry(|registry| {
             registry.contid.task_gone(task);
-            registry.ns.task_free(task, fork_failed);
+            // A task whose fork failed never ran: its process is not its
+            // own yet, or freed already, so it is not looked at.
+            if !fork_failed {
+                registry.ns.daemon_exits(task);
+            }
         });
     }
 }
@@ -220,22 +229,40 @@ unsafe extern "C" fn log_exit_aux_hook(ctx: *mut bindings::audit_context) {
     with_registry(|registry| unsafe { log_ns_info(ctx, &registry.initial_ns) });
 }
 
-/// The `syscall_exit` hook: do namespaces want current's event?
+/// The `syscall_exit` hook: which namespaces receive current's event,
+/// which one of them selected at its entry. The audience returned goes to
+/// `syscall_done_hook`.
 ///
 /// # Safety
 ///
 /// `ctx` must be current's audit context, in its syscall exit.
-unsafe extern "C" fn syscall_exit_hook(ctx: *mut bindings::audit_context, _host: bool) -> bool {
+unsafe extern "C" fn syscall_exit_hook(
+    ctx: *mut bindings::audit_context,
+    _host: bool,
+) -> *mut kernel::ffi::c_void {
     with_registry(|registry| registry.ns.syscall_exit(ctx))
+        .map_or(core::ptr::null_mut(), |audience| KBox::into_raw(audience).cast())
 }
 
-/// The `log_end` hook: a record is complete.
+/// The `syscall_done` hook: the event's records are written.
 ///
 /// # Safety
 ///
-/// `text` must point to `len` readable bytes for the call.
+/// `event` must be what `syscall_exit_hook` returned, not yet done.
+unsafe extern "C" fn syscall_done_hook(event: *mut kernel::ffi::c_void) {
+    // SAFETY: `event` came from `KBox::into_raw` in `syscall_exit_hook`, and
+    // the audit core hands it back once.
+    drop(unsafe { KBox::from_raw(event.cast::<event::Audience>()) });
+}
+
+/// The `log_end` hook: a record of an event with an audience is complete.
+///
+/// # Safety
+///
+/// `event` must be what `syscall_exit_hook` returned for current's event,
+/// not yet done, and `text` must point to `len` readable bytes, for the call.
 unsafe extern "C" fn log_end_hook(
-    ctx: *mut bindings::audit_context,
+    event: *mut kernel::ffi::c_void,
     msg_type: kernel::ffi::c_int,
     text: *const kernel::ffi::c_char,
     len: usize,
@@ -244,9 +271,12 @@ unsafe extern "C" fn log_end_hook(
     let Ok(msg_type) = u32::try_from(msg_type) else {
         return;
     };
+    // SAFETY: the audit core passes the event's audience, which lives until
+    // `syscall_done_hook`, after every record of the event.
+    let audience = unsafe { &*event.cast::<event::Audience>() };
     // SAFETY: audit_log_end() passes the record's `len` bytes of text.
     let text = unsafe { core::slice::from_raw_parts(text.cast::<u8>(), len) };
-    with_registry(|registry| registry.ns.log_end(ctx, msg_type, text));
+    audience.log_end(msg_type, text);
 }
 
 /// The `netlink_msg` hook: a message from outside the initial user namespace.
@@ -290,6 +320,7 @@ static HOOKS: bindings::audit_ext_ops = bindings::audit_ext_ops {
     task_free: Some(task_free_hook),
     log_exit_aux: Some(log_exit_aux_hook),
     syscall_exit: Some(syscall_exit_hook),
+    syscall_done: Some(syscall_done_hook),
     log_end: Some(log_end_hook),
     netlink_msg: Some(netlink_msg_hook),
     userns_free: Some(userns_free_hook),
@@ -348,8 +379,8 @@ impl kernel::Module for AuditNs {
         )?;
         let sysctls = limits::Sysctls::register()?;
         let delivery = DeliveryQueue::new()?;
-        namespace::STOPPING.store(false, Ordering::Release);
-        namespace::DELIVERY_QUEUE.store(delivery.0.as_ptr() as usize, Ordering::Release);
+        delivery::STOPPING.store(false, Ordering::Release);
+        delivery::DELIVERY_QUEUE.store(delivery.0.as_ptr() as usize, Ordering::Release);
         // The hooks may run as soon as they are registered.
         REGISTRY.store(
             core::ptr::from_ref::<State>(&*registry).cast_mut(),
@@ -359,7 +390,7 @@ impl kernel::Module for AuditNs {
         let rc = unsafe { bindings::audit_ext_register(&HOOKS) };
         if rc != 0 {
             REGISTRY.store(core::ptr::null_mut(), Ordering::Release);
-            namespace::DELIVERY_QUEUE.store(0, Ordering::Release);
+            delivery::DELIVERY_QUEUE.store(0, Ordering::Release);
             return Err(Error::from_errno(rc));
         }
         pr_info!(
@@ -386,9 +417,9 @@ impl Drop for AuditNs {
         REGISTRY.store(core::ptr::null_mut(), Ordering::Release);
         // No hook runs now: stop each namespace's delivery and forget it,
         // then wait for the workqueue's other work (failure actions).
-        namespace::STOPPING.store(true, Ordering::Release);
+        delivery::STOPPING.store(true, Ordering::Release);
         self.registry.ns.clear();
-        namespace::DELIVERY_QUEUE.store(0, Ordering::Release);
+        delivery::DELIVERY_QUEUE.store(0, Ordering::Release);
         drop(self.delivery.take());
         pr_info!("auditns unloaded\n");
     }

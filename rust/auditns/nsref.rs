@@ -71,6 +71,18 @@ impl UserNs {
         NonNull::new(parent).map(Self)
     }
 
+    /// Whether this is `ancestor` or a namespace below it.
+    pub(crate) fn descends_from(self, ancestor: UserNs) -> bool {
+        let mut walker = Some(self);
+        while let Some(ns) = walker {
+            if ns == ancestor {
+                return true;
+            }
+            walker = ns.parent();
+        }
+        false
+    }
+
     /// Whom this namespace's audit state is charged to: the host user who
     /// created its outermost ancestor below the initial namespace, so that
     /// namespaces nested inside one user's namespace, whatever ids they are

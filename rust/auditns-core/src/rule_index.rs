@@ -58,6 +58,27 @@ pub fn candidates<'a, F: Fn(u16) -> bool + 'a>(
     })
 }
 
+/// Words of the kernel's syscall bitmap (`DECLARE_BITMAP` of
+/// `BITMASK_WORDS * 32` bits in 64-bit longs).
+pub const SELECTION_WORDS: usize = BITMASK_WORDS / 2;
+
+/// Adds the syscalls of `mask` to `union`.
+pub fn add_to_union(union: &mut [u32; BITMASK_WORDS], mask: &[u32; BITMASK_WORDS]) {
+    for (acc, word) in union.iter_mut().zip(mask) {
+        *acc |= word;
+    }
+}
+
+/// `mask` as the kernel's bitmap of 64-bit words: bit `nr % 64` of word
+/// `nr / 64` for syscall `nr`, as `test_bit()` reads it.
+pub fn to_bitmap(mask: &[u32; BITMASK_WORDS]) -> [u64; SELECTION_WORDS] {
+    let mut words = [0u64; SELECTION_WORDS];
+    for (word, pair) in words.iter_mut().zip(mask.chunks_exact(2)) {
+        *word = u64::from(pair[0]) | u64::from(pair[1]) << 32;
+    }
+    words
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -97,6 +118,21 @@ mod tests {
     }
 
     proptest! {
+        /// A syscall is in the bitmap of a union exactly if a mask names it.
+        #[test]
+        fn bitmap_of_union_tests_like_the_masks(
+            masks in proptest::collection::vec(proptest::collection::vec(0u16..2048, 0..8), 0..6),
+            nr in 0u16..2048,
+        ) {
+            let mut union = [0u32; BITMASK_WORDS];
+            for syscalls in &masks {
+                add_to_union(&mut union, &mask_of(syscalls));
+            }
+            let bitmap = to_bitmap(&union);
+            let set = bitmap[usize::from(nr / 64)] & (1 << (nr % 64)) != 0;
+            prop_assert_eq!(set, masks.iter().any(|s| s.contains(&nr)));
+        }
+
         /// The index yields exactly the rules that cover the syscall, in order.
         #[test]
         fn candidates_are_the_covering_rules_in_order(

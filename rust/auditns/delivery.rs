@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A namespace's queue of records and their delivery to its daemon.
+
+use crate::namespace::{Daemon, Namespace};
+use crate::nsref::{PidNsRef, UserNs};
+use crate::queue::Admit;
+use crate::rules::excluded;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use kernel::{bindings, c_str, prelude::*, sync::Arc, types::Opaque};
+
+/// A record waiting for the daemon.
+pub(crate) struct QueuedRecord {
+    pub(crate) msg_type: u16,
+    pub(crate) text: KVec<u8>,
+    /// What it is charged in the queue's byte count: [`record_charge`].
+    pub(crate) charge: usize,
+}
+
+/// What a queued record of `len` bytes of text really occupies: the text's
+/// allocation, as the slab rounds it up, and the record's slot in the
+/// queue. The queue's byte limit counts this, so that many small records
+/// cannot pin more memory than the limit says.
+fn record_charge(len: usize) -> usize {
+    // SAFETY: a computation on sizes only.
+    let text = unsafe { bindings::kmalloc_size_roundup(len) };
+    text.saturating_add(core::mem::size_of::<QueuedRecord>())
+}
+
+/// `text` in an allocation of its own length, if the one it was translated
+/// into is larger (room for growth that was not needed): a queued record
+/// keeps only what it uses. `None` without memory.
+fn fit_to_len(text: KVec<u8>) -> Option<KVec<u8>> {
+    // SAFETY: computations on sizes only.
+    let (used, held) = unsafe {
+        (
+            bindings::kmalloc_size_roundup(text.len()),
+            bindings::kmalloc_size_roundup(text.capacity()),
+        )
+    };
+    if used == held {
+        return Some(text);
+    }
+    let mut fitted = KVec::with_capacity(text.len(), queued_record_flags()).ok()?;
+    fitted
+        .extend_from_slice(&text, queued_record_flags())
+        .ok()?;
+    Some(fitted)
+}
+
+/// The delivery of a namespace's records: C's `struct delayed_work`, so
+/// that a daemon whose socket is full is tried again later without a
+/// worker sleeping, which would hold up other namespaces' delivery.
+///
+/// # Invariants
+///
+/// It lives in the `delivery` field of a [`Namespace`] held by an [`Arc`],
+/// and was initialised by [`DeliveryWork::new`] to run [`deliver_work`].
+/// While it is queued it holds one reference to that `Arc`, given to it by
+/// [`Arc::into_raw`] when it was queued, and taken back by the work
+/// function or by [`Namespace::stop_delivery`].
+#[pin_data]
+pub(crate) struct DeliveryWork {
+    #[pin]
+    inner: Opaque<bindings::delayed_work>,
+}
+
+// SAFETY: the workqueue API may queue, run and cancel a delayed work item
+// from any thread; the item owns nothing but the reference it is given.
+unsafe impl Send for DeliveryWork {}
+// SAFETY: as above; every use is through the workqueue API, which
+// serialises them with its own locking.
+unsafe impl Sync for DeliveryWork {}
+
+impl DeliveryWork {
+    pub(crate) fn new() -> impl PinInit<Self> {
+        let name = c_str!("auditns::Namespace::delivery");
+        let work_key = kernel::static_lock_class!();
+        let timer_key = kernel::static_lock_class!();
+        pin_init!(Self {
+            inner <- Opaque::ffi_init(move |slot: *mut bindings::delayed_work| {
+                // SAFETY: `slot` is the item's memory, pinned, not yet in
+                // use; the name and the lock class keys are statics. This
+                // is what INIT_DELAYED_WORK() does.
+                unsafe {
+                    bindings::init_work_with_key(
+                        core::ptr::addr_of_mut!((*slot).work),
+                        Some(deliver_work),
+                        false,
+                        name.as_char_ptr(),
+                        lock_class_key_ptr(work_key),
+                    );
+                    bindings::init_timer_key(
+                        core::ptr::addr_of_mut!((*slot).timer),
+                        Some(bindings::delayed_work_timer_fn),
+                        bindings::TIMER_IRQSAFE,
+                        name.as_char_ptr(),
+                        lock_class_key_ptr(timer_key),
+                    );
+                }
+            }),
+        })
+    }
+}
+
+/// The C object of a lock class key, which 6.12's kernel crate keeps
+/// private.
+fn lock_class_key_ptr(key: &'static kernel::sync::LockClassKey) -> *mut bindings::lock_class_key {
+    // `LockClassKey` is a transparent wrapper of `Opaque<lock_class_key>`,
+    // itself transparent over the C object.
+    core::ptr::from_ref(key).cast_mut().cast()
+}
+
+/// The delivery work function.
+///
+/// # Safety
+///
+/// `work` must be the work of a queued [`DeliveryWork`].
+unsafe extern "C" fn deliver_work(work: *mut bindings::work_struct) {
+    // SAFETY: by the invariant of `DeliveryWork`, `work` is the `work` of
+    // the `delayed_work` (wrapped in a transparent `Opaque`) in the
+    // `delivery` field of a `Namespace` in an `Arc`, and the queued item
+    // holds a reference from `Arc::into_raw`, which is taken back here.
+    let ns = unsafe {
+        let dwork = kernel::container_of!(work, bindings::delayed_work, work);
+        let delivery = kernel::container_of!(
+            dwork.cast::<Opaque<bindings::delayed_work>>(),
+            DeliveryWork,
+            inner
+        );
+        Arc::from_raw(kernel::container_of!(delivery, Namespace, delivery))
+    };
+    ns.deliver();
+}
+
+/// What a delivery run sent or lost, settled in the queue's counts at once.
+#[derive(Default)]
+struct Settled {
+    records: u32,
+    bytes: usize,
+    lost: u32,
+}
+
+/// What a delivery run does once it has settled a batch.
+enum Then {
+    /// Take what was queued since.
+    TakeMore,
+    /// Run again in this many jiffies.
+    Requeue(usize),
+    /// The daemon is gone: unregister it.
+    Forget,
+}
+
+/// Records one delivery run sends at most before it makes way for other
+/// namespaces' delivery.
+const DELIVERY_BATCH: usize = 256;
+
+/// How long a daemon whose socket is full is left to read, in ms.
+const DELIVERY_RETRY_MS: u32 = 10;
+
+/// How a queued record's memory is allocated: without sleeping (records are
+/// queued where that is not allowed) and charged, as `GFP_KERNEL_ACCOUNT`
+/// would be, to the memory cgroup of the task whose event or message it is.
+/// Not `GFP_ATOMIC`, whose `__GFP_HIGH` would let the charge pass the
+/// cgroup's limit and dip into the host's reserves: a record that does not
+/// fit is lost instead, and counted.
+fn queued_record_flags() -> kernel::alloc::Flags {
+    // The 6.12 kernel crate has no `__GFP_ACCOUNT`; it is what
+    // `GFP_KERNEL_ACCOUNT` adds to `GFP_KERNEL`.
+    let account = GFP_KERNEL_ACCOUNT & !GFP_KERNEL;
+    GFP_NOWAIT | __GFP_NOWARN | account
+}
+
+/// Set while the module unloads, so that delivery stops re-queuing itself.
+pub(crate) static STOPPING: AtomicBool = AtomicBool::new(false);
+/// The queue delivery runs on; set while the module is loaded.
+pub(crate) static DELIVERY_QUEUE: AtomicUsize = AtomicUsize::new(0);
+
+impl Namespace {
+    /// Queues a record for the daemon; in any task context, never sleeps.
+    ///
+    /// `text` is translated into this namespace's view first.
+    pub(crate) fn enqueue(
+        self: &Arc<Self>,
+        msg_type: u16,
+        text: &[u8],
+        key: crate::translate::KeyField<'_>,
+    ) {
+        // Decide what needs no translation first: a flooded namespace
+        // should cost little.
+        let daemon = {
+            let mut state = self.state.lock();
+            if state.settings.enabled == 0 {
+                return;
+            }
+            let Some(daemon) = state.daemon.clone() else {
+                return;
+            };
+            if excluded(&state.exclude, u32::from(msg_type)) {
+                return;
+            }
+            state.queue.backlog_limit = state.settings.backlog_limit;
+            state.queue.byte_limit = crate::limits::MAX_QUEUED_KIB.get() * 1024;
+            if state.queue.is_full() {
+                state.queue.count_lost();
+                let failure = state.settings.failure;
+                drop(state);
+                self.failure_action(failure);
+                return;
+            }
+            daemon
+        };
+        let view = View {
+            userns: self.userns,
+            pids: &daemon.view,
+        };
+        let usual = text.len() + crate::translate::MAX_GROWTH;
+        let worst = crate::translate::worst_case_len(text.len());
+        let mut translated = None;
+        for capacity in [usual, worst] {
+            let Ok(mut buf) = KVec::from_elem(0u8, capacity, queued_record_flags()) else {
+                break;
+            };
+            let mut out = crate::translate::SliceSink::new(buf.as_mut_slice());
+            if crate::translate::translate(text, &view, key, &mut out).is_ok() {
+                let len = out.len();
+                // SAFETY: `len` is at most `capacity`, the initialised length.
+                unsafe { buf.set_len(len) };
+                translated = Some(buf);
+                break;
+            }
+        }
+        let Some(text) = translated.and_then(fit_to_len) else {
+            self.lose();
+            return;
+        };
+        let charge = record_charge(text.len());
+        let mut state = self.state.lock();
+        if state.daemon.is_none() || state.settings.enabled == 0 {
+            return;
+        }
+        state.queue.backlog_limit = state.settings.backlog_limit;
+        if state.queue.admit(charge) == Admit::Lost {
+            let failure = state.settings.failure;
+            drop(state);
+            self.failure_action(failure);
+            return;
+        }
+        if state
+            .pending
+            .push(
+                QueuedRecord {
+                    msg_type,
+                    text,
+                    charge,
+                },
+                queued_record_flags(),
+            )
+            .is_err()
+        {
+            state.queue.release(charge);
+            drop(state);
+            self.lose();
+            return;
+        }
+        drop(state);
+        self.queue_delivery(0);
+    }
+
+    /// Counts a record lost without a queue slot (no memory) and applies
+    /// the failure action.
+    pub(crate) fn lose(self: &Arc<Self>) {
+        let failure = {
+            let mut state = self.state.lock();
+            state.queue.count_lost();
+            state.settings.failure
+        };
+        self.failure_action(failure);
+    }
+
+    /// Queues delivery in `delay` jiffies, unless it is queued already:
+    /// that run will see what is queued now too.
+    fn queue_delivery(self: &Arc<Self>, delay: usize) {
+        let queue = DELIVERY_QUEUE.load(Ordering::Acquire);
+        if queue == 0 || STOPPING.load(Ordering::Acquire) {
+            return;
+        }
+        let reference = Arc::into_raw(self.clone());
+        // SAFETY: `DELIVERY_QUEUE` holds a workqueue allocated at module
+        // load and destroyed only after every namespace's delivery is
+        // stopped; the item was initialised by `DeliveryWork::new`. If it
+        // is queued now, it owns `reference` (the `DeliveryWork` invariant).
+        let queued = unsafe {
+            bindings::queue_delayed_work_on(
+                bindings::wq_misc_consts_WORK_CPU_UNBOUND as i32,
+                queue as *mut bindings::workqueue_struct,
+                self.delivery.inner.get(),
+                delay,
+            )
+        };
+        if !queued {
+            // SAFETY: `reference` came from `Arc::into_raw` above and was
+            // not handed over.
+            drop(unsafe { Arc::from_raw(reference) });
+        }
+    }
+
+    /// Stops delivery for good, for the namespace's end or the module's:
+    /// cancels a queued run and waits for a running one; the item cannot
+    /// be queued again.
+    pub(crate) fn stop_delivery(self: &Arc<Self>) {
+        // SAFETY: the item was initialised by `DeliveryWork::new`.
+        let was_queued = unsafe { bindings::disable_delayed_work_sync(self.delivery.inner.get()) };
+        if was_queued {
+            // SAFETY: a queued item holds a reference from `Arc::into_raw`
+            // of this namespace (the `DeliveryWork` invariant); it will not
+            // run now. `self` is another reference, so this is not the last.
+            drop(unsafe { Arc::from_raw(core::ptr::from_ref::<Self>(self)) });
+        }
+    }
+
+    /// Sends what is queued, at most [`DELIVERY_BATCH`] records a run;
+    /// runs on the delivery workqueue. It never sleeps nor waits for the
+    /// daemon: a full socket is tried again [`DELIVERY_RETRY_MS`] later, so
+    /// that a daemon that does not read holds up no other namespace. The
+    /// queue's lock is taken once to take a batch and once to settle it,
+    /// not per record.
+    fn deliver(self: Arc<Self>) {
+        let mut budget = DELIVERY_BATCH;
+        loop {
+            // Records of a run that stopped early come first, then what was
+            // queued since. Only this work item, never run twice at once,
+            // takes them out of the lock.
+            let (mut batch, mut sent, daemon) = {
+                let mut state = self.state.lock();
+                let Some(daemon) = state.daemon.clone() else {
+                    return;
+                };
+                if state.sent >= state.in_delivery.len() {
+                    if state.pending.is_empty() {
+                        return;
+                    }
+                    state.in_delivery = core::mem::take(&mut state.pending);
+                    state.sent = 0;
+                }
+                let sent = core::mem::take(&mut state.sent);
+                (core::mem::take(&mut state.in_delivery), sent, daemon)
+            };
+            if !daemon.process.is_alive() {
+                // Its port may be someone else's by now.
+                self.put_back(batch, sent, &daemon, Settled::default());
+                self.forget_daemon(&daemon);
+                return;
+            }
+            let mut settled = Settled::default();
+            let mut then = Then::TakeMore;
+            while sent < batch.len() {
+                if budget == 0 {
+                    // Make way for other namespaces; go on in a new run.
+                    then = Then::Requeue(0);
+                    break;
+                }
+                budget -= 1;
+                let record = &mut batch.as_mut_slice()[sent];
+                // SAFETY: `daemon.net` holds a reference; the text is `len` bytes.
+                let rc = unsafe {
+                    bindings::audit_ext_unicast(
+                        daemon.net.as_ptr(),
+                        daemon.portid,
+                        i32::from(record.msg_type),
+                        record.text.as_ptr().cast(),
+                        record.text.len(),
+                    )
+                };
+                if rc == -(bindings::EAGAIN as i32) {
+                    // The daemon's socket is full: try again when it has had
+                    // time to read.
+                    // SAFETY: a computation only.
+                    then = Then::Requeue(unsafe { bindings::__msecs_to_jiffies(DELIVERY_RETRY_MS) });
+                    break;
+                }
+                // Sent, or lost: its memory goes now, its slot stays until
+                // the batch is done.
+                settled.records += 1;
+                settled.bytes += record.charge;
+                if rc < 0 {
+                    settled.lost += 1;
+                }
+                drop(core::mem::take(&mut record.text));
+                sent += 1;
+                if rc == -(bindings::ECONNREFUSED as i32) {
+                    then = Then::Forget;
+                    break;
+                }
+            }
+            self.put_back(batch, sent, &daemon, settled);
+            match then {
+                Then::TakeMore => {}
+                Then::Requeue(delay) => {
+                    self.queue_delivery(delay);
+                    return;
+                }
+                Then::Forget => {
+                    self.forget_daemon(&daemon);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Settles what a run sent of `batch` and puts the rest, from `sent`
+    /// on, back for the next run, if `daemon` is still the namespace's;
+    /// otherwise (unregistered meanwhile, which counted the queue lost
+    /// without these) the rest is counted lost.
+    fn put_back(
+        &self,
+        batch: KVec<QueuedRecord>,
+        sent: usize,
+        daemon: &Arc<Daemon>,
+        settled: Settled,
+    ) {
+        let mut state = self.state.lock();
+        state
+            .queue
+            .settle(settled.records, settled.bytes, settled.lost);
+        let current = state
+            .daemon
+            .as_ref()
+            .is_some_and(|current| Arc::ptr_eq(current, daemon));
+        if current && sent < batch.len() {
+            state.in_delivery = batch;
+            state.sent = sent;
+            return;
+        }
+        if !current {
+            let (mut records, mut bytes) = (0u32, 0usize);
+            for record in batch.iter().skip(sent) {
+                records += 1;
+                bytes += record.charge;
+            }
+            state.queue.settle(records, bytes, records);
+        }
+        drop(state);
+        drop(batch);
+    }
+
+    /// Unregisters `daemon` if it is still this namespace's.
+    fn forget_daemon(&self, daemon: &Arc<Daemon>) {
+        drop(self.unregister_daemon(Some(daemon)));
+    }
+}
+
+/// How a namespace sees host PIDs and ids, for the translator.
+struct View<'a> {
+    userns: UserNs,
+    pids: &'a PidNsRef,
+}
+
+impl crate::translate::IdView for View<'_> {
+    fn pid(&self, host_pid: u32) -> u32 {
+        self.pids.pid_from_host(host_pid)
+    }
+    fn uid(&self, host_uid: u32) -> u32 {
+        self.userns.uid_from_host(host_uid)
+    }
+    fn gid(&self, host_gid: u32) -> u32 {
+        self.userns.gid_from_host(host_gid)
+    }
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Syscall events: which namespaces receive one, and handing its records
+//! to them.
+//!
+//! The audit core asks the `syscall_exit` hook only for syscalls that a
+//! namespace on the task's chain selected at entry (see `registry`). The
+//! audience the hook returns lives in the event's audit context until the
+//! core has written the event's records, each of which reaches
+//! [`Audience::log_end`], and then goes to [`Audience`]'s drop: no list of
+//! events in flight and no lock outside the namespaces concerned.
+
+use crate::namespace::Namespace;
+use crate::nsref::UserNs;
+use crate::registry::NsRegistry;
+use crate::rules::SyscallEvent;
+use crate::translate::KeyField;
+use kernel::{bindings, prelude::*, sync::Arc};
+
+/// One namespace that receives the event, with the key of the rule that
+/// selected it.
+struct Member {
+    ns: Arc<Namespace>,
+    key: Option<KVec<u8>>,
+}
+
+/// The namespaces that receive a syscall event, nearest first.
+pub(crate) struct Audience(KVec<Member>);
+
+impl NsRegistry {
+    /// The `syscall_exit` hook: which namespaces' rules select the event of
+    /// `ctx`, current's context. `None` if none does.
+    pub(crate) fn syscall_exit(&self, ctx: *mut bindings::audit_context) -> Option<KBox<Audience>> {
+        let mut info = bindings::audit_ext_syscall::default();
+        // SAFETY: `ctx` is current's context, in its syscall exit.
+        if unsafe { bindings::audit_ext_syscall_info(ctx, &mut info) } != 0 {
+            return None;
+        }
+        let nr = u16::try_from(info.major).ok()?;
+        let mut members = KVec::new();
+        self.for_each_in_chain(UserNs::current(), |ns| {
+            let event = |view: &_| SyscallEvent {
+                info,
+                task: ns.current_task_fields(view),
+            };
+            if let Some(key) = ns.select_syscall(nr, event) {
+                let member = Member {
+                    ns: ns.into(),
+                    key,
+                };
+                if members.push(member, GFP_KERNEL).is_err() {
+                    ns.state.lock().queue.count_lost();
+                }
+            }
+        });
+        if members.is_empty() {
+            return None;
+        }
+        KBox::new(Audience(members), GFP_KERNEL).ok()
+    }
+}
+
+impl Audience {
+    /// The `log_end` hook: hands a record of the event to each member.
+    pub(crate) fn log_end(&self, msg_type: u32, text: &[u8]) {
+        let Ok(msg_type16) = u16::try_from(msg_type) else {
+            return;
+        };
+        for member in self.0.iter() {
+            let key = if msg_type == bindings::AUDIT_SYSCALL {
+                KeyField::Replace(member.key.as_deref())
+            } else {
+                KeyField::Keep
+            };
+            member.ns.enqueue(msg_type16, text, key);
+        }
+    }
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The netlink protocol a namespace's daemon and its tools speak: the
+//! requests of `auditctl` and `auditd`, and user messages.
+
+use crate::dump::RuleDump;
+use crate::namespace::{Daemon, Namespace};
+use crate::nsref::{NetRef, PidNsRef, ProcessRef, UserNs};
+use crate::registry::NsRegistry;
+use crate::status::{Features, Status, FEATURE_BITMAP};
+use crate::task::TaskRef;
+use crate::translate::KeyField;
+use kernel::{bindings, prelude::*, sync::Arc};
+
+/// Largest text of a user message, as upstream's `AUDIT_MESSAGE_TEXT_MAX`.
+const MESSAGE_TEXT_MAX: usize = 8560;
+
+impl NsRegistry {
+    /// The `netlink_msg` hook: a message from a task outside the initial
+    /// user namespace. Returns 0, a positive answer, or a negative errno.
+    pub(crate) fn netlink_msg(
+        &self,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        payload: &[u8],
+        ack: &mut bool,
+    ) -> i32 {
+        match self.handle(skb, nlh, payload, ack) {
+            Ok(answer) => answer,
+            Err(err) => err.to_errno(),
+        }
+    }
+
+    fn handle(
+        &self,
+        skb: *mut bindings::sk_buff,
+        nlh_ptr: *mut bindings::nlmsghdr,
+        payload: &[u8],
+        ack: &mut bool,
+    ) -> Result<i32> {
+        // SAFETY: the caller passes a checked header of `skb`.
+        let nlh = unsafe { &*nlh_ptr };
+        let msg_type = u32::from(nlh.nlmsg_type);
+        let userns = UserNs::current();
+        let capable = |cap: u32| {
+            // SAFETY: `skb` is the message being handled; the namespace is
+            // current's, live.
+            unsafe { bindings::netlink_ns_capable(skb, userns.as_ptr(), cap as i32) }
+        };
+        match msg_type {
+            bindings::AUDIT_USER
+            | bindings::AUDIT_FIRST_USER_MSG..=bindings::AUDIT_LAST_USER_MSG
+            | bindings::AUDIT_FIRST_USER_MSG2..=bindings::AUDIT_LAST_USER_MSG2 => {
+                // Without a daemon in reach, audit is absent, as PAM expects.
+                let chain = self.listening_chain(userns)?;
+                if chain.is_empty() {
+                    return Err(crate::errno_error(bindings::ECONNREFUSED as i32));
+                }
+                // Each namespace takes the message only from a sender with
+                // CAP_AUDIT_WRITE in it: an ancestor's daemon must not log
+                // what a user who is root only below it claims.
+                let mut allowed = KVec::new();
+                for ns in chain {
+                    // SAFETY: `skb` is the message being handled; the
+                    // namespace is the sender's or an ancestor, live.
+                    let ok = unsafe {
+                        bindings::netlink_ns_capable(
+                            skb,
+                            ns.userns.as_ptr(),
+                            bindings::CAP_AUDIT_WRITE as i32,
+                        )
+                    };
+                    if ok {
+                        allowed.push(ns, GFP_KERNEL)?;
+                    }
+                }
+                if allowed.is_empty() {
+                    return Err(EPERM);
+                }
+                self.user_message(&allowed, msg_type, payload)?;
+                return Ok(0);
+            }
+            bindings::AUDIT_GET
+            | bindings::AUDIT_SET
+            | bindings::AUDIT_GET_FEATURE
+            | bindings::AUDIT_SET_FEATURE
+            | bindings::AUDIT_LIST_RULES
+            | bindings::AUDIT_ADD_RULE
+            | bindings::AUDIT_DEL_RULE
+            | bindings::AUDIT_SIGNAL_INFO
+            | bindings::AUDIT_TRIM
+            | bindings::AUDIT_MAKE_EQUIV
+            | bindings::AUDIT_TTY_GET
+            | bindings::AUDIT_TTY_SET => {
+                if !capable(bindings::CAP_AUDIT_CONTROL) {
+                    return Err(EPERM);
+                }
+            }
+            // The pre-2.6.x rule messages, refused upstream too.
+            bindings::AUDIT_LIST | bindings::AUDIT_ADD | bindings::AUDIT_DEL => {
+                return Err(crate::errno_error(bindings::EOPNOTSUPP as i32))
+            }
+            _ => return Err(EINVAL),
+        }
+        match msg_type {
+            // Host-wide mechanisms with no per-namespace meaning.
+            bindings::AUDIT_TRIM
+            | bindings::AUDIT_MAKE_EQUIV
+            | bindings::AUDIT_TTY_GET
+            | bindings::AUDIT_TTY_SET => Err(crate::errno_error(bindings::EOPNOTSUPP as i32)),
+            bindings::AUDIT_GET => {
+                let ns = self.find_or_create(userns)?;
+                let status = self.status_of(&ns);
+                reply(skb, nlh_ptr, ack, &status.to_wire())?;
+                Ok(0)
+            }
+            bindings::AUDIT_SET => {
+                let ns = self.find_or_create(userns)?;
+                let _control = ns.control.lock();
+                self.set_status(&ns, skb, nlh_ptr, ack, &Status::from_wire(payload))
+            }
+            bindings::AUDIT_GET_FEATURE => {
+                let ns = self.find_or_create(userns)?;
+                let features = ns.state.lock().features;
+                reply(skb, nlh_ptr, ack, &features.to_wire())?;
+                Ok(0)
+            }
+            bindings::AUDIT_SET_FEATURE => {
+                if payload.len() < Features::LEN {
+                    return Err(EINVAL);
+                }
+                let ns = self.find_or_create(userns)?;
+                let _control = ns.control.lock();
+                let request = Features::from_wire(payload);
+                let mut state = ns.state.lock();
+                state.features.apply(&request).map_err(crate::errno_error)?;
+                Ok(0)
+            }
+            bindings::AUDIT_SIGNAL_INFO => {
+                // No signal to a namespace's daemon is recorded: an unset
+                // uid and no PID, as upstream answers before any signal.
+                let mut info = [0u8; 8];
+                info[..4].copy_from_slice(&u32::MAX.to_ne_bytes());
+                reply(skb, nlh_ptr, ack, &info)?;
+                Ok(0)
+            }
+            bindings::AUDIT_LIST_RULES => {
+                let ns = self.find_or_create(userns)?;
+                RuleDump::start(&ns, skb, nlh_ptr)?;
+                // The dump answers instead of an ack.
+                *ack = false;
+                Ok(0)
+            }
+            bindings::AUDIT_ADD_RULE => {
+                let ns = self.find_or_create(userns)?;
+                let _control = ns.control.lock();
+                if ns.add_rule(payload)? {
+                    self.update_selection(&ns);
+                }
+                Ok(0)
+            }
+            bindings::AUDIT_DEL_RULE => {
+                let ns = self.find(userns).ok_or(ENOENT)?;
+                let _control = ns.control.lock();
+                if ns.del_rule(payload)? {
+                    self.update_selection(&ns);
+                }
+                Ok(0)
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn status_of(&self, ns: &Namespace) -> Status {
+        let sender_view = PidNsRef::current();
+        let state = ns.state.lock();
+        let settings = state.settings;
+        let pid = state
+            .daemon
+            .as_ref()
+            .filter(|d| d.process.is_alive())
+            .map_or(0, |d| d.process.nr_in(&sender_view));
+        let status = Status {
+            mask: 0,
+            enabled: settings.enabled,
+            failure: settings.failure,
+            pid,
+            rate_limit: settings.rate_limit,
+            backlog_limit: settings.backlog_limit,
+            lost: state.queue.lost(),
+            backlog: state.queue.records(),
+            feature_bitmap: FEATURE_BITMAP,
+            backlog_wait_time: settings.backlog_wait_time,
+            backlog_wait_time_actual: 0,
+        };
+        drop(state);
+        drop(sender_view);
+        status
+    }
+
+    fn set_status(
+        &self,
+        ns: &Arc<Namespace>,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: &mut bool,
+        status: &Status,
+    ) -> Result<i32> {
+        // The pid checks come first, so that a refused registration changes
+        // nothing.
+        let pid = status.wants_pid();
+        if let Some(new_pid) = pid {
+            let me = PidNsRef::current().current_tgid();
+            if new_pid != 0 && new_pid != me {
+                return Err(EINVAL);
+            }
+            let (healthy, is_me) = {
+                let state = ns.state.lock();
+                match state.daemon.as_ref() {
+                    Some(d) if d.process.is_alive() => (true, d.process.is_current()),
+                    _ => (false, false),
+                }
+            };
+            if healthy && new_pid != 0 {
+                return Err(EEXIST);
+            }
+            if healthy && !is_me {
+                return Err(EACCES);
+            }
+        }
+        let request = {
+            let mut state = ns.state.lock();
+            state.settings.apply(status).map_err(crate::errno_error)?
+        };
+        match pid {
+            Some(0) => drop(ns.unregister_daemon(None)),
+            Some(_) => self.register_daemon(ns, skb, nlh, ack)?,
+            None => {}
+        }
+        if request.reset_lost {
+            let lost = ns.state.lock().queue.take_lost();
+            return Ok(i32::try_from(lost).unwrap_or(i32::MAX));
+        }
+        Ok(0)
+    }
+
+    /// Makes the sender of `skb` the daemon of `ns`.
+    fn register_daemon(
+        &self,
+        ns: &Arc<Namespace>,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: &mut bool,
+    ) -> Result {
+        let mut portid = 0u32;
+        // SAFETY: `skb` is the message being handled.
+        let net = unsafe { bindings::audit_ext_sender(skb, &mut portid) };
+        // SAFETY: the sender's socket keeps its network namespace live.
+        let net = unsafe { NetRef::get(net) }.ok_or(EINVAL)?;
+        let daemon = Arc::new(
+            Daemon {
+                portid,
+                net,
+                process: ProcessRef::current(),
+                view: PidNsRef::current(),
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        // Ack now, as upstream's auditd_set() does: records may follow at
+        // once, and the daemon waits for this answer first. Nothing after
+        // this can fail.
+        if *ack {
+            // SAFETY: `skb` and `nlh` are the message being handled.
+            unsafe { bindings::netlink_ack(skb, nlh, 0, core::ptr::null()) };
+            *ack = false;
+        }
+        // A replaced (dead) daemon goes.
+        ns.install_daemon(daemon);
+        Ok(())
+    }
+
+    /// Delivers a user message to `chain`, the listening namespaces in reach.
+    fn user_message(&self, chain: &[Arc<Namespace>], msg_type: u32, payload: &[u8]) -> Result {
+        use core::fmt::Write;
+        let text_len = payload
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(payload.len())
+            .min(MESSAGE_TEXT_MAX);
+        let mut ids = bindings::audit_ext_ids::default();
+        // SAFETY: `init_user_ns` is a static; the ids are current's.
+        unsafe {
+            bindings::audit_ext_current_ids(
+                core::ptr::addr_of_mut!(bindings::init_user_ns),
+                &mut ids,
+            )
+        };
+        let (tgid, sessionid) = TaskRef::with_current(|task| (task.tgid(), task.sessionid()));
+        let mut text = KVec::with_capacity(text_len + 160, GFP_KERNEL)?;
+        let mut stamp = [0u8; 64];
+        // SAFETY: `stamp` is writable for its length.
+        let stamp_len =
+            unsafe { bindings::audit_ext_format_stamp(stamp.as_mut_ptr().cast(), stamp.len()) };
+        let stamp_len = usize::try_from(stamp_len).unwrap_or(0).min(stamp.len() - 1);
+        text.extend_from_slice(&stamp[..stamp_len], GFP_KERNEL)?;
+        let mut fields = crate::text::TextBuf::<96>::new();
+        let _ = write!(
+            fields,
+            "pid={} uid={} auid={} ses={} msg='",
+            tgid, ids.uid, ids.loginuid, sessionid
+        );
+        text.extend_from_slice(fields.as_bytes(), GFP_KERNEL)?;
+        text.extend_from_slice(&payload[..text_len], GFP_KERNEL)?;
+        text.extend_from_slice(b"'", GFP_KERNEL)?;
+        let msg_type16 = u16::try_from(msg_type).map_err(|_| EINVAL)?;
+        for ns in chain {
+            if !ns.user_msg_dropped(msg_type) {
+                ns.enqueue(msg_type16, &text, KeyField::Keep);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Answers the request `nlh` in `skb` with one message of its type, at
+/// once: charged to the sender, and dropped if its socket is full (the
+/// sender then sees ENOBUFS), so that a sender that never reads costs
+/// nothing that is not its own.
+///
+/// An ack asked for goes first, as upstream's ack comes before the answer
+/// its thread sends: libaudit reads a request's ack, if it is the first
+/// message, before the answer, and would otherwise take this ack for the
+/// next request's.
+fn reply(
+    skb: *mut bindings::sk_buff,
+    nlh: *mut bindings::nlmsghdr,
+    ack: &mut bool,
+    payload: &[u8],
+) -> Result {
+    let size = i32::try_from(payload.len()).map_err(|_| EINVAL)?;
+    if *ack {
+        // SAFETY: `skb` and `nlh` are the message being handled.
+        unsafe { bindings::netlink_ack(skb, nlh, 0, core::ptr::null()) };
+        *ack = false;
+    }
+    // SAFETY: `nlh` is the request being handled.
+    let (seq, msg_type) = unsafe { ((*nlh).nlmsg_seq as i32, i32::from((*nlh).nlmsg_type)) };
+    // SAFETY: `skb` is the request being handled; `payload` is readable
+    // for `size` bytes.
+    let rc =
+        unsafe { bindings::audit_ext_reply(skb, seq, msg_type, payload.as_ptr().cast(), size) };
+    if rc < 0 {
+        return Err(Error::from_errno(rc));
+    }
+    Ok(())
+}

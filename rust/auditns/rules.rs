@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A namespace's rules: how they are stored, changed and indexed, and how
+//! they decide a syscall event, a user message or a record.
+
+use crate::kvec;
+use crate::namespace::Namespace;
+use crate::nsref::PidNsRef;
+use crate::rule::{self, EventFields, RuleView};
+use crate::rule_index;
+use crate::task::TaskRef;
+use kernel::{bindings, prelude::*};
+
+/// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back,
+/// and what matching needs, parsed once when it was added.
+pub(crate) struct StoredRule {
+    data: KVec<u8>,
+    /// The filter list (`rule::list`).
+    pub(crate) list: u32,
+    /// `rule::action::NEVER` or `ALWAYS`.
+    pub(crate) action: u32,
+    mask: [u32; rule::BITMASK_WORDS],
+    fields: KVec<rule::Field>,
+    key: Option<KVec<u8>>,
+}
+
+impl StoredRule {
+    /// Keeps `rule`, parsed from `data` (without netlink's padding).
+    fn new(rule: &RuleView<'_>, data: &[u8]) -> Result<Self> {
+        let mut copy = KVec::with_capacity(data.len(), GFP_KERNEL_ACCOUNT)?;
+        copy.extend_from_slice(data, GFP_KERNEL_ACCOUNT)?;
+        let mut fields = KVec::new();
+        for field in rule.fields() {
+            if field.id != rule::field::FILTERKEY {
+                fields.push(field, GFP_KERNEL_ACCOUNT)?;
+            }
+        }
+        let key = match rule.key() {
+            Some(key) => {
+                let mut owned = KVec::with_capacity(key.len(), GFP_KERNEL_ACCOUNT)?;
+                owned.extend_from_slice(key, GFP_KERNEL_ACCOUNT)?;
+                Some(owned)
+            }
+            None => None,
+        };
+        Ok(Self {
+            data: copy,
+            list: rule.list,
+            action: rule.action,
+            mask: *rule.syscall_mask(),
+            fields,
+            key,
+        })
+    }
+
+    /// The wire form.
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Whether the rule covers syscall `nr`.
+    fn has_syscall(&self, nr: u16) -> bool {
+        let word = usize::from(nr / 32);
+        word < rule::BITMASK_WORDS && self.mask[word] & (1 << (nr % 32)) != 0
+    }
+
+    /// Whether every field holds for `event`.
+    fn matches(&self, event: &impl EventFields) -> bool {
+        rule::fields_match(self.fields.iter().copied(), event)
+    }
+}
+
+/// An exclude-list rule, as records are filtered with it.
+pub(crate) struct ExcludeRule {
+    action: u32,
+    fields: KVec<rule::Field>,
+}
+
+/// A record's own fields, for the exclude list: upstream tests the message
+/// type there (and the current task's ids, which a namespace's record,
+/// translated later, does not use; such rules never match here).
+struct RecordFields(u32);
+
+impl EventFields for RecordFields {
+    fn value(&self, id: u32) -> Option<u64> {
+        (id == rule::field::MSGTYPE).then_some(u64::from(self.0))
+    }
+}
+
+/// Whether the first exclude rule that holds for a record of `msg_type`
+/// drops it.
+pub(crate) fn excluded(rules: &[ExcludeRule], msg_type: u32) -> bool {
+    rules
+        .iter()
+        .find(|rule| rule::fields_match(rule.fields.iter().copied(), &RecordFields(msg_type)))
+        .is_some_and(|rule| rule.action == rule::action::NEVER)
+}
+
+/// A namespace's rules.
+pub(crate) struct Rules {
+    /// Exit-list rules, in order.
+    pub(crate) exit: KVec<StoredRule>,
+    /// User-list and exclude-list rules, in order.
+    pub(crate) other: KVec<StoredRule>,
+    /// `(syscall, exit rule)` for exit rules that name few syscalls, sorted.
+    narrow: KVec<(u16, u16)>,
+    /// Exit rules that name many syscalls, ascending.
+    wide: KVec<u16>,
+    /// False if the index could not be rebuilt (no memory): every exit
+    /// rule is then tested, as upstream does.
+    index_valid: bool,
+}
+
+impl Rules {
+    /// No rules.
+    pub(crate) fn new() -> Self {
+        Self {
+            exit: KVec::new(),
+            other: KVec::new(),
+            narrow: KVec::new(),
+            wide: KVec::new(),
+            index_valid: true,
+        }
+    }
+
+    /// Rebuilds the syscall index of the exit rules (see `rule_index`);
+    /// returns the union of the syscalls they name.
+    fn rebuild_index(&mut self) -> [u32; rule::BITMASK_WORDS] {
+        self.index_valid = self.try_rebuild_index().is_ok();
+        let mut union = [0u32; rule::BITMASK_WORDS];
+        for stored in self.exit.iter() {
+            rule_index::add_to_union(&mut union, &stored.mask);
+        }
+        union
+    }
+
+    fn try_rebuild_index(&mut self) -> Result {
+        let (mut narrow, mut wide) = (KVec::new(), KVec::new());
+        for (index, stored) in self.exit.iter().enumerate() {
+            let index = u16::try_from(index).map_err(|_| ENOSPC)?;
+            let mask = &stored.mask;
+            if rule_index::is_wide(mask) {
+                wide.push(index, GFP_KERNEL_ACCOUNT)?;
+            } else {
+                for nr in rule_index::syscalls(mask) {
+                    narrow.push((nr, index), GFP_KERNEL_ACCOUNT)?;
+                }
+            }
+        }
+        rule_index::sort(&mut narrow);
+        self.narrow = narrow;
+        self.wide = wide;
+        Ok(())
+    }
+}
+
+impl Namespace {
+    /// Adds a rule; returns whether it is an exit rule.
+    pub(crate) fn add_rule(&self, data: &[u8]) -> Result<bool> {
+        let rule = RuleView::parse(data).map_err(crate::errno_error)?;
+        let is_exit = rule.list == rule::list::EXIT;
+        let data = &data[..rule.wire_len()];
+        let stored = StoredRule::new(&rule, data)?;
+        let mut rules = self.rules.lock();
+        if rules.exit.len() + rules.other.len() >= crate::limits::MAX_RULES.get() {
+            return Err(ENOSPC);
+        }
+        if Iterator::chain(rules.exit.iter(), rules.other.iter())
+            .any(|other| same_rule(other.data(), data))
+        {
+            return Err(EEXIST);
+        }
+        let list = if is_exit {
+            &mut rules.exit
+        } else {
+            &mut rules.other
+        };
+        list.push(stored, GFP_KERNEL_ACCOUNT)?;
+        if rule.prepend {
+            list.as_mut_slice().rotate_right(1);
+        }
+        if is_exit {
+            self.set_own_syscalls(&rules.rebuild_index());
+        } else if rule.list == rule::list::EXCLUDE {
+            if let Err(err) = self.sync_exclude(&rules) {
+                // Take the rule back: what the kernel filters with and what
+                // it lists must not differ.
+                let at = if rule.prepend {
+                    0
+                } else {
+                    rules.other.len() - 1
+                };
+                drop(kvec::remove(&mut rules.other, at));
+                return Err(err);
+            }
+        }
+        Ok(is_exit)
+    }
+
+    /// Deletes the rule equal to `data`; returns whether it was an exit rule.
+    pub(crate) fn del_rule(&self, data: &[u8]) -> Result<bool> {
+        let rule = RuleView::parse(data).map_err(crate::errno_error)?;
+        let is_exit = rule.list == rule::list::EXIT;
+        let data = &data[..rule.wire_len()];
+        let mut rules = self.rules.lock();
+        let list = if is_exit {
+            &mut rules.exit
+        } else {
+            &mut rules.other
+        };
+        let index = list
+            .iter()
+            .position(|other| same_rule(other.data(), data))
+            .ok_or(ENOENT)?;
+        let removed = kvec::remove(list, index);
+        if is_exit {
+            self.set_own_syscalls(&rules.rebuild_index());
+        } else if rule.list == rule::list::EXCLUDE {
+            if let Err(err) = self.sync_exclude(&rules) {
+                // Put the rule back where it was, as the filter still has it.
+                if let Some(removed) = removed {
+                    if rules.other.push(removed, GFP_KERNEL_ACCOUNT).is_ok() {
+                        rules.other.as_mut_slice()[index..].rotate_right(1);
+                    }
+                }
+                return Err(err);
+            }
+        }
+        drop(removed);
+        Ok(is_exit)
+    }
+
+    /// Copies the exclude list where records are filtered; called with the
+    /// rules' mutex held after a change. Without memory the old copy stays,
+    /// and the change answers ENOMEM.
+    fn sync_exclude(&self, rules: &Rules) -> Result {
+        let mut exclude = KVec::new();
+        for stored in rules.other.iter().filter(|r| r.list == rule::list::EXCLUDE) {
+            let mut fields = KVec::with_capacity(stored.fields.len(), GFP_KERNEL_ACCOUNT)?;
+            fields.extend_from_slice(&stored.fields, GFP_KERNEL_ACCOUNT)?;
+            exclude.push(
+                ExcludeRule {
+                    action: stored.action,
+                    fields,
+                },
+                GFP_KERNEL_ACCOUNT,
+            )?;
+        }
+        let old = core::mem::replace(&mut self.state.lock().exclude, exclude);
+        drop(old);
+        Ok(())
+    }
+
+    /// Removes every rule; returns how many exit rules there were.
+    pub(crate) fn clear_rules(&self) -> usize {
+        let mut rules = self.rules.lock();
+        let exit = core::mem::take(&mut rules.exit);
+        rules.other = KVec::new();
+        self.set_own_syscalls(&rules.rebuild_index());
+        let exclude = core::mem::take(&mut self.state.lock().exclude);
+        drop(exclude);
+        exit.len()
+    }
+
+    /// Decides syscall `nr` of the current task with the exit rules:
+    /// `Some(key)` if a rule selects it (with the rule's key, if any).
+    /// `event` builds the event's fields in this namespace's view; it is
+    /// called only if some rule names the syscall, so rules for other
+    /// syscalls cost nothing.
+    pub(crate) fn select_syscall(
+        &self,
+        nr: u16,
+        event: impl FnOnce(&PidNsRef) -> SyscallEvent,
+    ) -> Option<Option<KVec<u8>>> {
+        let daemon = self.listener()?;
+        // The daemon is not audited by its own namespace's rules, as
+        // upstream's auditd_test_task() exempts the host's: its reads and
+        // writes of records would otherwise make records of their own.
+        if daemon.process.is_current() {
+            return None;
+        }
+        let rules = self.rules.lock();
+        let covers = |index: u16| {
+            rules
+                .exit
+                .get(usize::from(index))
+                .is_some_and(|rule| rule.has_syscall(nr))
+        };
+        let mut event = Some(event);
+        let mut built = None;
+        // The first rule that covers the syscall and whose fields hold.
+        let mut decide = |index: u16| -> Option<&StoredRule> {
+            let rule = rules.exit.get(usize::from(index))?;
+            if let Some(make) = event.take() {
+                built = Some(make(&daemon.view));
+            }
+            built
+                .as_ref()
+                .is_some_and(|event| rule.matches(event))
+                .then_some(rule)
+        };
+        let chosen = if rules.index_valid {
+            rule_index::candidates(&rules.narrow, &rules.wide, nr, covers).find_map(&mut decide)
+        } else {
+            // No index (no memory to build it): test every rule.
+            (0..rules.exit.len())
+                .filter_map(|index| u16::try_from(index).ok())
+                .filter(|&index| covers(index))
+                .find_map(&mut decide)
+        };
+        let rule = chosen?;
+        if rule.action != rule::action::ALWAYS {
+            return None;
+        }
+        let key = match &rule.key {
+            Some(key) => {
+                let mut copy = KVec::with_capacity(key.len(), GFP_KERNEL).ok()?;
+                copy.extend_from_slice(key, GFP_KERNEL).ok()?;
+                Some(copy)
+            }
+            None => None,
+        };
+        Some(key)
+    }
+
+    /// Whether the user list drops a user message of `msg_type` from the
+    /// current task: the first user-list rule whose fields hold decides,
+    /// as upstream's `audit_filter()`. The exclude list is applied to every
+    /// record when it is queued.
+    pub(crate) fn user_msg_dropped(&self, msg_type: u32) -> bool {
+        let Some(daemon) = self.listener() else {
+            return true;
+        };
+        let event = UserMessage {
+            msg_type,
+            task: self.current_task_fields(&daemon.view),
+        };
+        let rules = self.rules.lock();
+        rules
+            .other
+            .iter()
+            .filter(|rule| rule.list == rule::list::USER)
+            .find(|rule| rule.matches(&event))
+            .is_some_and(|rule| rule.action == rule::action::NEVER)
+    }
+
+    /// The current task's ids in this namespace and PIDs in `view`.
+    pub(crate) fn current_task_fields(&self, view: &PidNsRef) -> TaskFields {
+        let mut ids = bindings::audit_ext_ids::default();
+        // SAFETY: the namespace is current's or an ancestor's, live while
+        // current runs.
+        unsafe { bindings::audit_ext_current_ids(self.userns.as_ptr(), &mut ids) };
+        let (sessionid, contid) = TaskRef::with_current(|task| (task.sessionid(), task.contid()));
+        TaskFields {
+            ids,
+            pid: view.current_tgid(),
+            ppid: view.current_ppid(),
+            sessionid,
+            contid,
+        }
+    }
+}
+
+/// Rules are equal if all but the prepend flag are: upstream's
+/// `audit_compare_rule()` compares the same parts.
+fn same_rule(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.len() >= 4
+        && (a[..4]
+            .iter()
+            .zip(&b[..4])
+            .all(|(x, y)| x & !(rule::FLAG_PREPEND as u8) == y & !(rule::FLAG_PREPEND as u8)))
+        && a[4..] == b[4..]
+}
+
+/// A task's ids and PIDs, as one namespace sees them.
+pub(crate) struct TaskFields {
+    pub(crate) ids: bindings::audit_ext_ids,
+    pub(crate) pid: u32,
+    pub(crate) ppid: u32,
+    pub(crate) sessionid: u32,
+    pub(crate) contid: u64,
+}
+
+impl EventFields for TaskFields {
+    fn value(&self, id: u32) -> Option<u64> {
+        use rule::field;
+        let ids = &self.ids;
+        Some(match id {
+            field::PID => u64::from(self.pid),
+            field::PPID => u64::from(self.ppid),
+            field::UID => u64::from(ids.uid),
+            field::EUID => u64::from(ids.euid),
+            field::SUID => u64::from(ids.suid),
+            field::FSUID => u64::from(ids.fsuid),
+            field::GID => u64::from(ids.gid),
+            field::EGID => u64::from(ids.egid),
+            field::SGID => u64::from(ids.sgid),
+            field::FSGID => u64::from(ids.fsgid),
+            field::LOGINUID => u64::from(ids.loginuid),
+            field::LOGINUID_SET => u64::from(ids.loginuid != u32::MAX),
+            field::SESSIONID => u64::from(self.sessionid),
+            field::CONTID => self.contid,
+            _ => return None,
+        })
+    }
+}
+
+/// The current syscall event, as one namespace's rules see it.
+pub(crate) struct SyscallEvent {
+    pub(crate) info: bindings::audit_ext_syscall,
+    pub(crate) task: TaskFields,
+}
+
+impl EventFields for SyscallEvent {
+    fn value(&self, id: u32) -> Option<u64> {
+        use rule::field;
+        Some(match id {
+            field::ARCH => u64::from(self.info.arch),
+            field::EXIT if self.info.return_valid != 0 => self.info.return_code as u64,
+            // AUDITSC_SUCCESS is 1, AUDITSC_FAILURE 2.
+            field::SUCCESS if self.info.return_valid != 0 => u64::from(self.info.return_valid == 1),
+            field::ARG0..=field::ARG3 => self.info.argv[(id - field::ARG0) as usize] as u64,
+            _ => return self.task.value(id),
+        })
+    }
+}
+
+/// A user message, as one namespace's user list sees it.
+struct UserMessage {
+    msg_type: u32,
+    task: TaskFields,
+}
+
+impl EventFields for UserMessage {
+    fn value(&self, id: u32) -> Option<u64> {
+        if id == rule::field::MSGTYPE {
+            return Some(u64::from(self.msg_type));
+        }
+        self.task.value(id)
+    }
+}
