@@ -10,30 +10,41 @@
 #      that do not match it / a host task on the unpatched kernel with the
 #      same N host rules; and per-namespace N / per-namespace 0;
 #   4. records per second delivered to a container's daemon / to a host
-#      daemon (the same program, audit-nl collect), same events, one boot.
+#      daemon (the same program, audit-nl collect), same events, one boot;
+#   5. what namespaces cost tasks that are not theirs (bench/scale): a host
+#      task beside a container with 1000 rules / alone, and host and
+#      container tasks beside N = 1, 10, 100, 1000 namespaces with daemons
+#      and 10 rules each / alone, one boot.
 #
 # In 1 and 2 each guest has audit enabled and one host rule that does not
-# match. BENCH_ROUNDS (5) rounds for 1 and 2, BENCH_NS_ROUNDS (3) for 3, 4.
+# match. BENCH_ROUNDS (7) rounds for 1, 2 and 5, BENCH_NS_ROUNDS (5) for 3
+# and 4. Each ratio is printed with the spread of its two sides: the range
+# of their rounds over their median.
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=${BENCH_ROUNDS:-5}
-NS_ROUNDS=${BENCH_NS_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-7}
+NS_ROUNDS=${BENCH_NS_ROUNDS:-5}
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 VM=$AUDITNS_TOP/qemu/vm
 BENCH=$AUDITNS_TOP/qemu/guest/bench/syscalls
 BENCH_NS=$AUDITNS_TOP/qemu/guest/bench/ns
+BENCH_SCALE=$AUDITNS_TOP/qemu/guest/bench/scale
 
 # median LOG SIDE WHAT: a median the guest printed.
 median() {
 	awk -v side="$2" -v what="$3" '{ sub(/\r$/, "") }
-		$1 == "median" && $2 == side && $3 == what { print $4 }' "$1"
+		$1 == "median" && $2 == side && $3 == what { print $4, $5, $6 }' "$1"
 }
 
+# ratio NAME "MEDIAN MIN MAX" "MEDIAN MIN MAX": the ratio of the medians,
+# and the spread (range over median) of each side's rounds.
 ratio() {
 	awk -v a="$2" -v b="$3" -v name="$1" 'BEGIN {
-		if (a == "" || b == "" || b == 0) { print "bench: " name ": no data"; exit 1 }
-		printf "bench: %-48s %8.1f ns / %8.1f ns = %.3f\n", name, a, b, a / b }'
+		split(a, x, " "); split(b, y, " ")
+		if (x[1] == "" || y[1] == "" || y[1] == 0) { print "bench: " name ": no data"; exit 1 }
+		printf "bench: %-48s %8.1f ns / %8.1f ns = %.3f  (spread %.0f%% / %.0f%%)\n",
+			name, x[1], y[1], x[1] / y[1], 100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }'
 }
 
 step "bench: module loaded (A) and unloaded (B), $ROUNDS rounds in one boot" \
@@ -51,13 +62,16 @@ step "bench: host rules and delivery (unpatched kernel)" env KERNEL=upstream \
 	VM_INITRAMFS="$initramfs" "$VM" exec --no-module --timeout 3600 "$BENCH_NS" "$NS_ROUNDS" host |
 	tee "$logs/ns-upstream"
 
+step "bench: namespaces beside other tasks (patched kernel, module loaded)" \
+	"$VM" exec --timeout 3600 "$BENCH_SCALE" "$ROUNDS" | tee "$logs/scale"
+
 # ns_median LOG MODE KIND N WHAT
 ns_median() {
 	awk -v m="$2" -v k="$3" -v n="$4" -v w="$5" '{ sub(/\r$/, "") }
-		$1 == "median" && $2 == m && $3 == k && $4 == n && $5 == w { print $6 }' "$1"
+		$1 == "median" && $2 == m && $3 == k && $4 == n && $5 == w { print $6, $7, $8 }' "$1"
 }
 rate_of() {
-	awk -v side="$2" '{ sub(/\r$/, "") } $1 == "rate" && $2 == side { print $3 }' "$1"
+	awk -v side="$2" '{ sub(/\r$/, "") } $1 == "rate" && $2 == side { print $3, $4, $5 }' "$1"
 }
 
 echo "==> results (ratios of medians; 1.000 means no cost)"
@@ -88,7 +102,27 @@ for kind in other same; do
 		done
 	done
 done
+# stat LOG KEY WHAT: "MEDIAN MIN MAX" of a bench/scale measurement.
+stat() {
+	awk -v k="$2" -v w="$3" '{ sub(/\r$/, "") } $1 == "stat" && $2 == k && $3 == w { print $4, $5, $6 }' "$1"
+}
+# scale_ratio NAME KEY BASE WHAT: KEY over BASE.
+scale_ratio() {
+	ratio "$1" "$(stat "$logs/scale" "$2" "$4")" "$(stat "$logs/scale" "$3" "$4")"
+}
+for what in getpid openat; do
+	scale_ratio "$what: host, beside 1 ns with 1000 rules / alone" rules1000 alone "$what"
+done
+for who in host container; do
+	for n in 1 10 100 1000; do
+		for what in getpid openat; do
+			scale_ratio "$what: $who, beside $n ns with daemons / 0" "$who-$n" "$who-0" "$what"
+		done
+	done
+done
 awk -v a="$(rate_of "$logs/ns" ns)" -v b="$(rate_of "$logs/ns" host)" 'BEGIN {
-	if (a == "" || b == "" || b == 0) { print "bench: delivery: no data"; exit 1 }
-	printf "bench: %-48s %8d /s / %8d /s = %.3f\n", \
-		"records delivered: container daemon / host daemon", a, b, a / b }'
+	split(a, x, " "); split(b, y, " ")
+	if (x[1] == "" || y[1] == "" || y[1] == 0) { print "bench: delivery: no data"; exit 1 }
+	printf "bench: %-48s %8d /s / %8d /s = %.3f  (spread %.0f%% / %.0f%%)\n", \
+		"records delivered: container daemon / host daemon", x[1], y[1], x[1] / y[1],
+		100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }'

@@ -57,8 +57,8 @@ mod translate;
 mod version;
 
 use contid::ContidRegistry;
-use registry::NsRegistry;
 use nsref::UserNs;
+use registry::NsRegistry;
 use task::TaskRef;
 
 module! {
@@ -241,7 +241,9 @@ unsafe extern "C" fn syscall_exit_hook(
     _host: bool,
 ) -> *mut kernel::ffi::c_void {
     with_registry(|registry| registry.ns.syscall_exit(ctx))
-        .map_or(core::ptr::null_mut(), |audience| KBox::into_raw(audience).cast())
+        .map_or(core::ptr::null_mut(), |audience| {
+            KBox::into_raw(audience).cast()
+        })
 }
 
 /// The `syscall_done` hook: the event's records are written.

@@ -133,6 +133,10 @@ unsafe extern "C" fn deliver_work(work: *mut bindings::work_struct) {
     ns.deliver();
 }
 
+/// Bytes the first try of a translation leaves for growth, before the
+/// slab's rounding up.
+const SNUG_SLACK: usize = 16;
+
 /// What a delivery run sent or lost, settled in the queue's counts at once.
 #[derive(Default)]
 struct Settled {
@@ -214,10 +218,20 @@ impl Namespace {
             userns: self.userns,
             pids: &daemon.view,
         };
+        // Translation seldom grows a record (namespace PIDs and ids are
+        // shorter than the host's), so the first try is the slab size the
+        // record's own length rounds up to, which a queued record keeps
+        // without a second allocation; a longer rule key or larger numbers
+        // take the second or third.
+        // SAFETY: a computation on sizes only.
+        let snug = unsafe { bindings::kmalloc_size_roundup(text.len() + SNUG_SLACK) };
         let usual = text.len() + crate::translate::MAX_GROWTH;
         let worst = crate::translate::worst_case_len(text.len());
         let mut translated = None;
-        for capacity in [usual, worst] {
+        for capacity in [snug, usual, worst] {
+            if capacity < text.len() {
+                continue;
+            }
             let Ok(mut buf) = KVec::from_elem(0u8, capacity, queued_record_flags()) else {
                 break;
             };
@@ -246,6 +260,9 @@ impl Namespace {
             self.failure_action(failure);
             return;
         }
+        // A run is queued or running, and takes this record too, unless the
+        // queue was empty: only then is delivery kicked.
+        let was_empty = state.pending.is_empty();
         if state
             .pending
             .push(
@@ -264,7 +281,9 @@ impl Namespace {
             return;
         }
         drop(state);
-        self.queue_delivery(0);
+        if was_empty {
+            self.queue_delivery(0);
+        }
     }
 
     /// Counts a record lost without a queue slot (no memory) and applies
@@ -376,7 +395,8 @@ impl Namespace {
                     // The daemon's socket is full: try again when it has had
                     // time to read.
                     // SAFETY: a computation only.
-                    then = Then::Requeue(unsafe { bindings::__msecs_to_jiffies(DELIVERY_RETRY_MS) });
+                    then =
+                        Then::Requeue(unsafe { bindings::__msecs_to_jiffies(DELIVERY_RETRY_MS) });
                     break;
                 }
                 // Sent, or lost: its memory goes now, its slot stays until

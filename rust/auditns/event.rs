@@ -44,10 +44,7 @@ impl NsRegistry {
                 task: ns.current_task_fields(view),
             };
             if let Some(key) = ns.select_syscall(nr, event) {
-                let member = Member {
-                    ns: ns.into(),
-                    key,
-                };
+                let member = Member { ns: ns.into(), key };
                 if members.push(member, GFP_KERNEL).is_err() {
                     ns.state.lock().queue.count_lost();
                 }

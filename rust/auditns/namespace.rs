@@ -302,11 +302,15 @@ impl Namespace {
     }
 
     /// Sets [`Self::own_syscalls`]; called with the rules' mutex held,
-    /// before the registry updates the selections.
-    pub(crate) fn set_own_syscalls(&self, union: &[u32; rule::BITMASK_WORDS]) {
+    /// before the registry updates the selections. Returns whether they
+    /// changed: a rule on syscalls that other rules name already moves no
+    /// selection.
+    pub(crate) fn set_own_syscalls(&self, union: &[u32; rule::BITMASK_WORDS]) -> bool {
+        let mut changed = false;
         for (word, value) in self.own_syscalls.iter().zip(union) {
-            word.store(*value, Ordering::Relaxed);
+            changed |= word.swap(*value, Ordering::Relaxed) != *value;
         }
+        changed
     }
 
     /// Sets the selection the audit core reads, a word at a time; tasks
@@ -346,13 +350,7 @@ impl Namespace {
     ) -> *const Namespace {
         // SAFETY: `selection` is the `selection` field of a `Namespace`, a
         // transparent `Opaque`.
-        unsafe {
-            kernel::container_of!(
-                selection.cast::<Selection>(),
-                Namespace,
-                selection
-            )
-        }
+        unsafe { kernel::container_of!(selection.cast::<Selection>(), Namespace, selection) }
     }
 }
 

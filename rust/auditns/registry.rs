@@ -70,7 +70,11 @@ impl NsRegistry {
     /// Runs `f` on the state of each namespace from `userns`, which the
     /// caller holds, up to but not including the initial one, nearest
     /// first; O(depth), without a lock.
-    pub(crate) fn for_each_in_chain(&self, userns: UserNs, mut f: impl FnMut(ArcBorrow<'_, Namespace>)) {
+    pub(crate) fn for_each_in_chain(
+        &self,
+        userns: UserNs,
+        mut f: impl FnMut(ArcBorrow<'_, Namespace>),
+    ) {
         let mut walker = Some(userns);
         while let Some(userns) = walker {
             if userns.is_initial() {
@@ -114,9 +118,8 @@ impl NsRegistry {
         // SAFETY: `raw` points to the namespace just made, whose reference
         // the installed pointer owns from now on (see `published`); its
         // `selection` is pinned in the `Arc`.
-        let taken = unsafe {
-            bindings::audit_ext_userns_install(userns.as_ptr(), (*raw).selection_ptr())
-        };
+        let taken =
+            unsafe { bindings::audit_ext_userns_install(userns.as_ptr(), (*raw).selection_ptr()) };
         if !taken.is_null() {
             // Impossible under the mutex, which every installation takes.
             // SAFETY: `raw` was not handed over.

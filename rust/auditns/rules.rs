@@ -155,7 +155,8 @@ impl Rules {
 }
 
 impl Namespace {
-    /// Adds a rule; returns whether it is an exit rule.
+    /// Adds a rule; returns whether the syscalls the exit rules name
+    /// changed, and the namespaces' selections need updating.
     pub(crate) fn add_rule(&self, data: &[u8]) -> Result<bool> {
         let rule = RuleView::parse(data).map_err(crate::errno_error)?;
         let is_exit = rule.list == rule::list::EXIT;
@@ -179,8 +180,9 @@ impl Namespace {
         if rule.prepend {
             list.as_mut_slice().rotate_right(1);
         }
+        let mut changed = false;
         if is_exit {
-            self.set_own_syscalls(&rules.rebuild_index());
+            changed = self.set_own_syscalls(&rules.rebuild_index());
         } else if rule.list == rule::list::EXCLUDE {
             if let Err(err) = self.sync_exclude(&rules) {
                 // Take the rule back: what the kernel filters with and what
@@ -194,10 +196,11 @@ impl Namespace {
                 return Err(err);
             }
         }
-        Ok(is_exit)
+        Ok(changed)
     }
 
-    /// Deletes the rule equal to `data`; returns whether it was an exit rule.
+    /// Deletes the rule equal to `data`; returns whether the syscalls the
+    /// exit rules name changed.
     pub(crate) fn del_rule(&self, data: &[u8]) -> Result<bool> {
         let rule = RuleView::parse(data).map_err(crate::errno_error)?;
         let is_exit = rule.list == rule::list::EXIT;
@@ -213,8 +216,9 @@ impl Namespace {
             .position(|other| same_rule(other.data(), data))
             .ok_or(ENOENT)?;
         let removed = kvec::remove(list, index);
+        let mut changed = false;
         if is_exit {
-            self.set_own_syscalls(&rules.rebuild_index());
+            changed = self.set_own_syscalls(&rules.rebuild_index());
         } else if rule.list == rule::list::EXCLUDE {
             if let Err(err) = self.sync_exclude(&rules) {
                 // Put the rule back where it was, as the filter still has it.
@@ -227,7 +231,7 @@ impl Namespace {
             }
         }
         drop(removed);
-        Ok(is_exit)
+        Ok(changed)
     }
 
     /// Copies the exclude list where records are filtered; called with the
@@ -256,7 +260,7 @@ impl Namespace {
         let mut rules = self.rules.lock();
         let exit = core::mem::take(&mut rules.exit);
         rules.other = KVec::new();
-        self.set_own_syscalls(&rules.rebuild_index());
+        let _ = self.set_own_syscalls(&rules.rebuild_index());
         let exclude = core::mem::take(&mut self.state.lock().exclude);
         drop(exclude);
         exit.len()

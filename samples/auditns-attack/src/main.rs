@@ -54,7 +54,7 @@
 //!         no daemon (2 s at most). Prints "cycles=N registered=N errors=N
 //!         dropped=N last_errno=NAME" ("none" if no error; ETIMEDOUT when no
 //!         ack came; dropped counts the daemons seen gone)
-//! auditns-attack hog COUNT --dir DIR [--leave] [--stall MESSAGES]
+//! auditns-attack hog COUNT --dir DIR [--leave] [--stall MESSAGES] [--rules N --hold]
 //!         forks COUNT children; each unshares a user namespace (no id
 //!         mapping), sends AUDIT_GET on a new socket and writes "ok", the
 //!         errno name (ETIMEDOUT after 2 s without an answer) or
@@ -69,7 +69,13 @@
 //!         the exit status is 2. With --stall MESSAGES, each child also
 //!         registers as its namespace's daemon on a socket it never reads
 //!         and sends MESSAGES user messages, which its daemon never takes,
-//!         before it answers
+//!         before it answers. With --rules N, each child also registers as
+//!         its namespace's daemon and adds N exit rules for mknodat(2)
+//!         that match no one (for benchmarks: a namespace with a daemon
+//!         and rules that makes no records). With --hold, children wait
+//!         for a signal instead of polling DIR/stop, and the parent, once
+//!         it has printed its line, waits for DIR/stop (polled every
+//!         second) and then kills and reaps them
 //! auditns-attack fuzz SEED COUNT [--types all|control|user] [--allow-host-root]
 //!         COUNT generated audit messages (see fuzz.rs), one sendto(2)
 //!         each, on one socket; after each, reads whatever came without
@@ -806,7 +812,36 @@ fn stall(messages: u32) -> Result<Vec<AuditSocket>, String> {
     Ok(vec![daemon, sender])
 }
 
-fn hog_child(index: usize, dir: &Path, stalled: u32) -> ! {
+/// A quiet daemon: registers this process as its namespace's daemon and
+/// adds `rules` exit rules for mknodat(2) that match no one, so that the
+/// namespace has a daemon and rules but makes no records. The socket, to
+/// keep open.
+fn quiet_daemon(rules: u32) -> Result<AuditSocket, String> {
+    let daemon = register_daemon()?;
+    for index in 0..rules {
+        daemon
+            .send(
+                wire::AUDIT_ADD_RULE,
+                &wire::flood_rule(2000 + index, wire::MKNOD),
+            )
+            .map_err(|err| io_key(&err))?;
+        await_answer(&daemon, false)?;
+    }
+    Ok(daemon)
+}
+
+/// What each hog child does once it has its namespace.
+#[derive(Clone, Copy)]
+struct HogPlan {
+    /// User messages for a stalled daemon (`--stall`), 0 for none.
+    stalled: u32,
+    /// Rules of a quiet daemon (`--rules`).
+    rules: Option<u32>,
+    /// Whether to wait for a signal (`--hold`) rather than poll DIR/stop.
+    hold: bool,
+}
+
+fn hog_child(index: usize, dir: &Path, plan: HogPlan) -> ! {
     // A child may outlive the parent (--leave): it must not hold the
     // caller's output open, which a caller reading it to the end waits on.
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
@@ -820,15 +855,29 @@ fn hog_child(index: usize, dir: &Path, stalled: u32) -> ! {
     let body = std::panic::AssertUnwindSafe(|| -> io::Result<()> {
         let (mut answer, socket) = hog_probe();
         let mut kept = Vec::new();
-        if stalled > 0 && answer == "ok" {
-            match stall(stalled) {
+        if plan.stalled > 0 && answer == "ok" {
+            match stall(plan.stalled) {
                 Ok(sockets) => kept = sockets,
+                Err(name) => answer = name,
+            }
+        }
+        if let (Some(rules), "ok") = (plan.rules, answer.as_str()) {
+            match quiet_daemon(rules) {
+                Ok(socket) => kept.push(socket),
                 Err(name) => answer = name,
             }
         }
         let partial = dir.join(format!(".{index}.tmp"));
         std::fs::write(&partial, format!("{answer}\n"))?;
         std::fs::rename(&partial, dir.join(index.to_string()))?;
+        if plan.hold {
+            // Wait without waking, so as not to disturb what the caller
+            // measures meanwhile, until the parent's SIGKILL.
+            loop {
+                // SAFETY: pause(2) only waits for a signal.
+                unsafe { libc::pause() };
+            }
+        }
         let stop = dir.join("stop");
         for _ in 0..6000 {
             if stop.exists() {
@@ -848,10 +897,24 @@ fn hog_child(index: usize, dir: &Path, stalled: u32) -> ! {
 }
 
 fn hog(args: &[String]) -> Outcome {
-    let cli = Cli::parse(args, &["dir", "stall"], &["leave"])?;
+    let cli = Cli::parse(args, &["dir", "stall", "rules"], &["leave", "hold"])?;
     cli.arity(1, 0)?;
     let count: usize = cli.number(0)?;
-    let stalled: u32 = cli.option("stall", 0)?;
+    let plan = HogPlan {
+        stalled: cli.option("stall", 0)?,
+        rules: cli
+            .values
+            .get("rules")
+            .map(|n| n.parse())
+            .transpose()
+            .map_err(|_| Failure::Usage("--rules needs a number".into()))?,
+        hold: cli.switch("hold"),
+    };
+    if plan.hold && cli.switch("leave") {
+        return Err(Failure::Usage(
+            "--hold and --leave exclude each other".into(),
+        ));
+    }
     let dir = cli
         .values
         .get("dir")
@@ -872,7 +935,7 @@ fn hog(args: &[String]) -> Outcome {
         // SAFETY: this process has one thread; the child only runs
         // `hog_child`, which ends in _exit.
         match unsafe { libc::fork() } {
-            0 => hog_child(index, dir, stalled),
+            0 => hog_child(index, dir, plan),
             pid if pid > 0 => children.push(pid),
             _ => {
                 fork_error = Some(io::Error::last_os_error());
@@ -922,6 +985,18 @@ fn hog(args: &[String]) -> Outcome {
         count - ok - enospc
     );
     io::stdout().flush()?;
+    if plan.hold {
+        // Hold the children until the caller creates DIR/stop.
+        while !stop.exists() {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        for (index, &pid) in children.iter().enumerate() {
+            if !reaped[index] {
+                // SAFETY: `pid` is a child of this process, not reaped yet.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
     if !leave {
         std::fs::File::create(&stop)?;
         for (index, &pid) in children.iter().enumerate() {
