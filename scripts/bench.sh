@@ -24,6 +24,10 @@
 
 ROUNDS=${BENCH_ROUNDS:-7}
 NS_ROUNDS=${BENCH_NS_ROUNDS:-5}
+# Under TCG the kernel may find the TSC unstable and time with jiffies
+# (4 ms), which quantises a run's timing: trust the TSC, which QEMU derives
+# from the host's clock.
+export VM_APPEND="${VM_APPEND:-} tsc=reliable"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 VM=$AUDITNS_TOP/qemu/vm

@@ -159,8 +159,11 @@ enum Then {
 /// namespaces' delivery.
 const DELIVERY_BATCH: usize = 256;
 
-/// How long a daemon whose socket is full is left to read, in ms.
-const DELIVERY_RETRY_MS: u32 = 10;
+/// How long a daemon whose socket is full is left to read at most, in ms:
+/// the first retry comes a jiffy later, and each one that finds the socket
+/// still full waits twice as long, up to this. A daemon that reads gets
+/// its records at once; one that stalls costs a try per this time.
+const DELIVERY_RETRY_MAX_MS: u32 = 100;
 
 /// How a queued record's memory is allocated: without sleeping (records are
 /// queued where that is not allowed) and charged, as `GFP_KERNEL_ACCOUNT`
@@ -340,7 +343,8 @@ impl Namespace {
 
     /// Sends what is queued, at most [`DELIVERY_BATCH`] records a run;
     /// runs on the delivery workqueue. It never sleeps nor waits for the
-    /// daemon: a full socket is tried again [`DELIVERY_RETRY_MS`] later, so
+    /// daemon: a full socket is tried again later (see
+    /// [`DELIVERY_RETRY_MAX_MS`]), so
     /// that a daemon that does not read holds up no other namespace. The
     /// queue's lock is taken once to take a batch and once to settle it,
     /// not per record.
@@ -394,11 +398,10 @@ impl Namespace {
                 if rc == -(bindings::EAGAIN as i32) {
                     // The daemon's socket is full: try again when it has had
                     // time to read.
-                    // SAFETY: a computation only.
-                    then =
-                        Then::Requeue(unsafe { bindings::__msecs_to_jiffies(DELIVERY_RETRY_MS) });
+                    then = Then::Requeue(self.next_retry());
                     break;
                 }
+                self.retry_jiffies.store(0, Ordering::Relaxed);
                 // Sent, or lost: its memory goes now, its slot stays until
                 // the batch is done.
                 settled.records += 1;
@@ -426,6 +429,18 @@ impl Namespace {
                 }
             }
         }
+    }
+
+    /// The delay before the next try of a full socket, in jiffies: one
+    /// jiffy after a send succeeded, then doubling up to
+    /// [`DELIVERY_RETRY_MAX_MS`].
+    fn next_retry(&self) -> usize {
+        // SAFETY: a computation only.
+        let max = unsafe { bindings::__msecs_to_jiffies(DELIVERY_RETRY_MAX_MS) }.max(1);
+        let delay = self.retry_jiffies.load(Ordering::Relaxed).clamp(1, max);
+        self.retry_jiffies
+            .store((delay * 2).min(max), Ordering::Relaxed);
+        delay
     }
 
     /// Settles what a run sent of `batch` and puts the rest, from `sent`

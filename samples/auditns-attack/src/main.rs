@@ -72,10 +72,11 @@
 //!         before it answers. With --rules N, each child also registers as
 //!         its namespace's daemon and adds N exit rules for mknodat(2)
 //!         that match no one (for benchmarks: a namespace with a daemon
-//!         and rules that makes no records). With --hold, children wait
-//!         for a signal instead of polling DIR/stop, and the parent, once
-//!         it has printed its line, waits for DIR/stop (polled every
-//!         second) and then kills and reaps them
+//!         and rules that makes no records). With --hold, as with --leave
+//!         the parent exits once it has printed its line, but the children
+//!         wait for a signal instead of polling DIR/stop (so as not to
+//!         disturb what the caller measures meanwhile), and their PIDs are
+//!         in DIR/pids, one a line, for the caller to end them
 //! auditns-attack fuzz SEED COUNT [--types all|control|user] [--allow-host-root]
 //!         COUNT generated audit messages (see fuzz.rs), one sendto(2)
 //!         each, on one socket; after each, reads whatever came without
@@ -872,7 +873,7 @@ fn hog_child(index: usize, dir: &Path, plan: HogPlan) -> ! {
         std::fs::rename(&partial, dir.join(index.to_string()))?;
         if plan.hold {
             // Wait without waking, so as not to disturb what the caller
-            // measures meanwhile, until the parent's SIGKILL.
+            // measures meanwhile, until the caller's signal.
             loop {
                 // SAFETY: pause(2) only waits for a signal.
                 unsafe { libc::pause() };
@@ -910,6 +911,7 @@ fn hog(args: &[String]) -> Outcome {
             .map_err(|_| Failure::Usage("--rules needs a number".into()))?,
         hold: cli.switch("hold"),
     };
+    let leave = cli.switch("leave") || plan.hold;
     if plan.hold && cli.switch("leave") {
         return Err(Failure::Usage(
             "--hold and --leave exclude each other".into(),
@@ -920,7 +922,6 @@ fn hog(args: &[String]) -> Outcome {
         .get("dir")
         .ok_or_else(|| Failure::Usage("hog needs --dir DIR".into()))?;
     let dir = Path::new(dir);
-    let leave = cli.switch("leave");
     std::fs::create_dir_all(dir)?;
     let stop = dir.join("stop");
     let _ = std::fs::remove_file(&stop);
@@ -986,16 +987,8 @@ fn hog(args: &[String]) -> Outcome {
     );
     io::stdout().flush()?;
     if plan.hold {
-        // Hold the children until the caller creates DIR/stop.
-        while !stop.exists() {
-            std::thread::sleep(Duration::from_secs(1));
-        }
-        for (index, &pid) in children.iter().enumerate() {
-            if !reaped[index] {
-                // SAFETY: `pid` is a child of this process, not reaped yet.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
+        let pids: String = children.iter().map(|pid| format!("{pid}\n")).collect();
+        std::fs::write(dir.join("pids"), pids)?;
     }
     if !leave {
         std::fs::File::create(&stop)?;
