@@ -232,9 +232,6 @@ impl Namespace {
         let worst = crate::translate::worst_case_len(text.len());
         let mut translated = None;
         for capacity in [snug, usual, worst] {
-            if capacity < text.len() {
-                continue;
-            }
             let Ok(mut buf) = KVec::from_elem(0u8, capacity, queued_record_flags()) else {
                 break;
             };

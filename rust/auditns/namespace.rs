@@ -287,7 +287,9 @@ impl Namespace {
         let count = DAEMON_COUNT.fetch_add(1, Ordering::Relaxed) + 1;
         crate::limits::DAEMONS.set(count);
         if old.is_some() {
-            // Registered meanwhile by a caller that did not hold `control`.
+            // Only a caller holding `control`, as this one does, installs a
+            // daemon, so the unregistration above left none; were there
+            // one, the count stays right.
             let count = DAEMON_COUNT.fetch_sub(1, Ordering::Relaxed) - 1;
             crate::limits::DAEMONS.set(count);
         }

@@ -45,7 +45,7 @@ unsafe fn published<'a>(userns: UserNs) -> Option<ArcBorrow<'a, Namespace>> {
     if selection.is_null() {
         return None;
     }
-    // SAFETY: only `NsRegistry::publish` installs state, a pointer to the
+    // SAFETY: only `NsRegistry::find_or_create` installs state, a pointer to the
     // `selection` field of a `Namespace` whose `Arc` reference it handed
     // over with `Arc::into_raw`; the reference lives until the state is
     // withdrawn, which the caller's guarantee excludes for `'a`.
