@@ -45,6 +45,25 @@ for package in json.load(sys.stdin)["packages"]:
             print(target["name"])'
 }
 
+# Debian's example rule sets, which the guest loads as real-world rules. A
+# system that keeps no documentation (dpkg path-exclude) has them in the
+# package only.
+EXAMPLE_RULES=/usr/share/doc/auditd/examples/rules
+copy_example_rules() {
+	local download
+	mkdir -p "$ROOT$EXAMPLE_RULES"
+	if compgen -G "$EXAMPLE_RULES/*.rules" >/dev/null; then
+		cp "$EXAMPLE_RULES"/*.rules "$ROOT$EXAMPLE_RULES/"
+		return
+	fi
+	download=$(mktemp -d)
+	(cd "$download" && apt-get download -q auditd >/dev/null) ||
+		die "cannot download auditd for its example rules"
+	dpkg-deb --fsys-tarfile "$download"/auditd_*.deb |
+		tar -x -C "$ROOT" --wildcards ".$EXAMPLE_RULES/*.rules"
+	rm -rf "$download"
+}
+
 build_root() {
 	local program applet bin
 	rm -rf "$ROOT"
@@ -67,6 +86,7 @@ build_root() {
 	install -m 0755 "$GUEST/run-tests" "$ROOT/usr/local/bin/run-tests"
 	install -D -m 0644 "$GUEST/testlib.sh" "$ROOT/usr/local/lib/auditns/testlib.sh"
 	cp -a "$GUEST/tests/." "$ROOT/auditns/tests/"
+	copy_example_rules
 	install -m 0644 "$MODULE" "$ROOT/lib/modules/auditns.ko"
 	# The workspace's binaries (samples, test helpers); 'make samples' built them.
 	for bin in $(workspace_binaries); do

@@ -26,6 +26,9 @@ mod task;
 // Files shared with the host-tested `auditns-core` crate. Their items are
 // `pub` for the host crate and not all of them are used here.
 #[allow(unreachable_pub, dead_code)]
+#[path = "../auditns-core/src/config.rs"]
+mod config;
+#[allow(unreachable_pub, dead_code)]
 #[path = "../auditns-core/src/contid.rs"]
 mod contid_policy;
 #[allow(unreachable_pub, dead_code)]

@@ -13,7 +13,7 @@
 use crate::namespace::Namespace;
 use crate::nsref::UserNs;
 use crate::registry::NsRegistry;
-use crate::rules::SyscallEvent;
+use crate::rules::{ExitContext, SyscallEvent};
 use crate::translate::KeyField;
 use kernel::{bindings, prelude::*, sync::Arc};
 
@@ -37,12 +37,13 @@ impl NsRegistry {
             return None;
         }
         let nr = u16::try_from(info.major).ok()?;
+        // SAFETY: the hook passes current's context, in its syscall exit,
+        // and the wrapper is used within the hook only.
+        let exit = unsafe { ExitContext::new(ctx) }?;
         let mut members = KVec::new();
         self.for_each_in_chain(UserNs::current(), |ns| {
-            let event = |view: &_| SyscallEvent {
-                info,
-                task: ns.current_task_fields(view),
-            };
+            let event =
+                |view: &_| SyscallEvent::new(exit, info, ns.userns, ns.current_task_fields(view));
             if let Some(key) = ns.select_syscall(nr, event) {
                 let member = Member { ns: ns.into(), key };
                 if members.push(member, GFP_KERNEL).is_err() {

@@ -3,13 +3,17 @@
 //! The netlink protocol a namespace's daemon and its tools speak: the
 //! requests of `auditctl` and `auditd`, and user messages.
 
+use crate::config::{self, RuleOp, Session};
 use crate::dump::RuleDump;
+use crate::errno;
 use crate::namespace::{Daemon, Namespace};
 use crate::nsref::{NetRef, PidNsRef, ProcessRef, UserNs};
 use crate::registry::NsRegistry;
-use crate::status::{Features, Status, FEATURE_BITMAP};
+use crate::rule::{self, RuleView};
+use crate::status::{Features, Status, ENABLED_LOCKED, FEATURE_BITMAP};
 use crate::task::TaskRef;
 use crate::translate::KeyField;
+use crate::translate::{Full, SliceSink};
 use kernel::{bindings, prelude::*, sync::Arc};
 
 /// Largest text of a user message, as upstream's `AUDIT_MESSAGE_TEXT_MAX`.
@@ -154,21 +158,58 @@ impl NsRegistry {
             bindings::AUDIT_ADD_RULE => {
                 let ns = self.find_or_create(userns)?;
                 let _control = ns.control.lock();
-                if ns.add_rule(payload)? {
-                    self.update_selection(&ns);
-                }
-                Ok(0)
+                self.change_rule(&ns, RuleOp::Add, payload)
             }
             bindings::AUDIT_DEL_RULE => {
                 let ns = self.find(userns).ok_or(ENOENT)?;
                 let _control = ns.control.lock();
-                if ns.del_rule(payload)? {
-                    self.update_selection(&ns);
-                }
-                Ok(0)
+                self.change_rule(&ns, RuleOp::Remove, payload)
             }
             _ => Err(EINVAL),
         }
+    }
+
+    /// Adds or removes the rule in `payload`, with the `CONFIG_CHANGE`
+    /// record upstream writes; called with the namespace's control mutex.
+    fn change_rule(&self, ns: &Arc<Namespace>, op: RuleOp, payload: &[u8]) -> Result<i32> {
+        if payload.len() < rule::HEADER_LEN {
+            return Err(EINVAL);
+        }
+        let enabled = ns.state.lock().settings.enabled;
+        if enabled == ENABLED_LOCKED {
+            let mut ids = bindings::audit_ext_ids::default();
+            // SAFETY: `init_user_ns` is a static; the ids are current's.
+            unsafe {
+                bindings::audit_ext_current_ids(
+                    core::ptr::addr_of_mut!(bindings::init_user_ns),
+                    &mut ids,
+                )
+            };
+            let pid = TaskRef::with_current(|task| task.tgid()).unsigned_abs();
+            ns.log_config_change(|out| {
+                config::locked_rule_change(out, pid, ids.uid, session(), op, enabled)
+            });
+            return Err(EPERM);
+        }
+        // Rules are kept, compared and listed with their class bits
+        // replaced by the classes' syscalls, as upstream keeps them.
+        let mut data = KVec::with_capacity(payload.len(), GFP_KERNEL)?;
+        data.extend_from_slice(payload, GFP_KERNEL)?;
+        rule::expand_wire_classes(&mut data, syscall_class);
+        let rule = RuleView::parse(&data).map_err(crate::errno_error)?;
+        let data = &data[..rule.wire_len()];
+        let result = match op {
+            RuleOp::Add => ns.add_rule(&rule, data),
+            RuleOp::Remove => ns.del_rule(&rule, data),
+        };
+        let (key, list) = (rule.key(), rule.list);
+        ns.log_config_change(|out| {
+            config::rule_change(out, session(), op, key, list, result.is_ok())
+        });
+        if result? {
+            self.update_selection(ns);
+        }
+        Ok(0)
     }
 
     fn status_of(&self, ns: &Namespace) -> Status {
@@ -221,24 +262,56 @@ impl NsRegistry {
                     _ => (false, false),
                 }
             };
-            if healthy && new_pid != 0 {
-                return Err(EEXIST);
-            }
-            if healthy && !is_me {
-                return Err(EACCES);
+            if healthy && (new_pid != 0 || !is_me) {
+                let old_pid = self.status_of(ns).pid;
+                ns.log_config_change(|out| {
+                    config::setting_change(out, session(), "audit_pid", new_pid, old_pid, false)
+                });
+                return Err(if new_pid != 0 { EEXIST } else { EACCES });
             }
         }
-        let request = {
-            let mut state = ns.state.lock();
-            state.settings.apply(status).map_err(crate::errno_error)?
-        };
-        match pid {
-            Some(0) => drop(ns.unregister_daemon(None)),
-            Some(_) => self.register_daemon(ns, skb, nlh, ack)?,
-            None => {}
+        // Decide first, then log with the settings still in force (a
+        // namespace whose audit was off logs nothing, one being turned
+        // off logs that), then make the change. The control mutex keeps
+        // other changes out meanwhile.
+        let old = ns.state.lock().settings;
+        let mut next = old;
+        let applied = next.apply(status);
+        match applied {
+            Ok(_) => {
+                for (name, new, was) in old.changes(status) {
+                    ns.log_config_change(|out| {
+                        config::setting_change(out, session(), name, new, was, true)
+                    });
+                }
+            }
+            // Locked: upstream refuses the first setting it comes to.
+            Err(errno::EPERM) => {
+                if let Some((name, new, was)) = old.changes(status).next() {
+                    ns.log_config_change(|out| {
+                        config::setting_change(out, session(), name, new, was, false)
+                    });
+                }
+            }
+            Err(_) => {}
+        }
+        let request = applied.map_err(crate::errno_error)?;
+        ns.state.lock().settings = next;
+        if let Some(new_pid) = pid {
+            let old_pid = self.status_of(ns).pid;
+            match new_pid {
+                0 => drop(ns.unregister_daemon(None)),
+                _ => self.register_daemon(ns, skb, nlh, ack)?,
+            }
+            ns.log_config_change(|out| {
+                config::setting_change(out, session(), "audit_pid", new_pid, old_pid, true)
+            });
         }
         if request.reset_lost {
             let lost = ns.state.lock().queue.take_lost();
+            ns.log_config_change(|out| {
+                config::setting_change(out, session(), "lost", 0, lost, true)
+            });
             return Ok(i32::try_from(lost).unwrap_or(i32::MAX));
         }
         Ok(0)
@@ -353,4 +426,58 @@ fn reply(
         return Err(Error::from_errno(rc));
     }
     Ok(())
+}
+
+/// Who makes a change, for its `CONFIG_CHANGE` record: current's login uid
+/// and session, in the host's view like every record before translation.
+fn session() -> Session {
+    let mut ids = bindings::audit_ext_ids::default();
+    // SAFETY: `init_user_ns` is a static; the ids are current's.
+    unsafe {
+        bindings::audit_ext_current_ids(core::ptr::addr_of_mut!(bindings::init_user_ns), &mut ids)
+    };
+    Session {
+        auid: ids.loginuid,
+        ses: TaskRef::with_current(|task| task.sessionid()),
+    }
+}
+
+/// The syscalls of class `class` (`AUDIT_CLASS_*`), as the architecture
+/// registered them at boot.
+fn syscall_class(class: usize) -> Option<&'static [u32; rule::BITMASK_WORDS]> {
+    let class = u32::try_from(class).ok()?;
+    // SAFETY: a lookup in a table that is written at boot only.
+    let syscalls = unsafe { bindings::audit_ext_syscall_class(class) };
+    // SAFETY: a registered class is a static array of AUDIT_BITMASK_SIZE
+    // words, never freed.
+    (!syscalls.is_null()).then(|| unsafe { &*syscalls.cast::<[u32; rule::BITMASK_WORDS]>() })
+}
+
+impl Namespace {
+    /// Queues a `CONFIG_CHANGE` record that `write` writes, stamped now. A
+    /// namespace whose audit is off, or that has no daemon, logs nothing.
+    fn log_config_change(
+        self: &Arc<Self>,
+        write: impl FnOnce(&mut SliceSink<'_>) -> core::result::Result<(), Full>,
+    ) {
+        const STAMP_MAX: usize = 64;
+        let Ok(mut text) = KVec::from_elem(0u8, STAMP_MAX + config::RECORD_MAX, GFP_KERNEL) else {
+            self.lose();
+            return;
+        };
+        // SAFETY: `text` is writable for STAMP_MAX bytes.
+        let stamp_len =
+            unsafe { bindings::audit_ext_format_stamp(text.as_mut_ptr().cast(), STAMP_MAX) };
+        let stamp_len = usize::try_from(stamp_len).unwrap_or(0).min(STAMP_MAX - 1);
+        let mut out = SliceSink::new(&mut text[stamp_len..]);
+        if write(&mut out).is_err() {
+            return;
+        }
+        let len = out.len();
+        self.enqueue(
+            config::AUDIT_CONFIG_CHANGE,
+            &text[..stamp_len + len],
+            crate::translate::KeyField::Keep,
+        );
+    }
 }

@@ -5,10 +5,11 @@
 
 use crate::kvec;
 use crate::namespace::Namespace;
-use crate::nsref::PidNsRef;
+use crate::nsref::{PidNsRef, UserNs};
 use crate::rule::{self, EventFields, RuleView};
 use crate::rule_index;
 use crate::task::TaskRef;
+use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull};
 use kernel::{bindings, prelude::*};
 
 /// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back,
@@ -157,11 +158,11 @@ impl Rules {
 impl Namespace {
     /// Adds a rule; returns whether the syscalls the exit rules name
     /// changed, and the namespaces' selections need updating.
-    pub(crate) fn add_rule(&self, data: &[u8]) -> Result<bool> {
-        let rule = RuleView::parse(data).map_err(crate::errno_error)?;
+    /// `rule` was parsed from `data`, whose class bits are expanded.
+    pub(crate) fn add_rule(&self, rule: &RuleView<'_>, data: &[u8]) -> Result<bool> {
         let is_exit = rule.list == rule::list::EXIT;
         let data = &data[..rule.wire_len()];
-        let stored = StoredRule::new(&rule, data)?;
+        let stored = StoredRule::new(rule, data)?;
         let mut rules = self.rules.lock();
         if rules.exit.len() + rules.other.len() >= crate::limits::MAX_RULES.get() {
             return Err(ENOSPC);
@@ -201,8 +202,7 @@ impl Namespace {
 
     /// Deletes the rule equal to `data`; returns whether the syscalls the
     /// exit rules name changed.
-    pub(crate) fn del_rule(&self, data: &[u8]) -> Result<bool> {
-        let rule = RuleView::parse(data).map_err(crate::errno_error)?;
+    pub(crate) fn del_rule(&self, rule: &RuleView<'_>, data: &[u8]) -> Result<bool> {
         let is_exit = rule.list == rule::list::EXIT;
         let data = &data[..rule.wire_len()];
         let mut rules = self.rules.lock();
@@ -271,10 +271,10 @@ impl Namespace {
     /// `event` builds the event's fields in this namespace's view; it is
     /// called only if some rule names the syscall, so rules for other
     /// syscalls cost nothing.
-    pub(crate) fn select_syscall(
+    pub(crate) fn select_syscall<'a>(
         &self,
         nr: u16,
-        event: impl FnOnce(&PidNsRef) -> SyscallEvent,
+        event: impl FnOnce(&PidNsRef) -> SyscallEvent<'a>,
     ) -> Option<Option<KVec<u8>>> {
         let daemon = self.listener()?;
         // The daemon is not audited by its own namespace's rules, as
@@ -411,12 +411,35 @@ impl EventFields for TaskFields {
 }
 
 /// The current syscall event, as one namespace's rules see it.
-pub(crate) struct SyscallEvent {
+pub(crate) struct SyscallEvent<'a> {
     pub(crate) info: bindings::audit_ext_syscall,
     pub(crate) task: TaskFields,
+    pub(crate) ctx: ExitContext<'a>,
+    /// The namespace whose view the objects' owners are in.
+    pub(crate) userns: UserNs,
+    /// The event's objects, read when a rule first tests one.
+    objects: OnceCell<KVec<rule::Object>>,
 }
 
-impl EventFields for SyscallEvent {
+impl<'a> SyscallEvent<'a> {
+    /// The event of `ctx`, as `userns` sees it, with `task`'s fields.
+    pub(crate) fn new(
+        ctx: ExitContext<'a>,
+        info: bindings::audit_ext_syscall,
+        userns: UserNs,
+        task: TaskFields,
+    ) -> Self {
+        Self {
+            info,
+            task,
+            ctx,
+            userns,
+            objects: OnceCell::new(),
+        }
+    }
+}
+
+impl EventFields for SyscallEvent<'_> {
     fn value(&self, id: u32) -> Option<u64> {
         use rule::field;
         Some(match id {
@@ -427,6 +450,102 @@ impl EventFields for SyscallEvent {
             field::ARG0..=field::ARG3 => self.info.argv[(id - field::ARG0) as usize] as u64,
             _ => return self.task.value(id),
         })
+    }
+
+    fn objects(&self) -> &[rule::Object] {
+        self.objects
+            .get_or_init(|| self.ctx.objects(self.userns))
+            .as_slice()
+    }
+
+    fn perm(&self, mask: u32) -> bool {
+        self.ctx.match_perm(mask)
+    }
+
+    fn sockaddr_family(&self) -> Option<u32> {
+        self.ctx.sockaddr_family()
+    }
+}
+
+/// Current's audit context, in the `syscall_exit` hook.
+///
+/// # Invariants
+///
+/// Points to current's audit context, which is in its syscall exit for
+/// `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct ExitContext<'a>(NonNull<bindings::audit_context>, PhantomData<&'a ()>);
+
+impl ExitContext<'_> {
+    /// Wraps `ctx`.
+    ///
+    /// # Safety
+    ///
+    /// `ctx` must be current's audit context, in its syscall exit for as
+    /// long as the result is used: the `syscall_exit` hook's argument,
+    /// within the hook.
+    pub(crate) unsafe fn new(ctx: *mut bindings::audit_context) -> Option<Self> {
+        NonNull::new(ctx).map(|ctx| Self(ctx, PhantomData))
+    }
+
+    /// The raw context.
+    pub(crate) fn as_ptr(self) -> *mut bindings::audit_context {
+        self.0.as_ptr()
+    }
+
+    /// The objects of the event, with owners in `userns`'s view; fewer if
+    /// there is no memory for all.
+    fn objects(self, userns: UserNs) -> KVec<rule::Object> {
+        let mut objects = KVec::new();
+        let mut chunk = [bindings::audit_ext_name::default(); 8];
+        loop {
+            let skip = u32::try_from(objects.len()).unwrap_or(u32::MAX);
+            // SAFETY: by the type invariant the context is current's, in
+            // its syscall exit; the namespace is current's or an
+            // ancestor's, live while current runs; `chunk` is writable
+            // for its length.
+            let filled = unsafe {
+                bindings::audit_ext_syscall_names(
+                    self.as_ptr(),
+                    userns.as_ptr(),
+                    skip,
+                    chunk.as_mut_ptr(),
+                    chunk.len() as u32,
+                )
+            } as usize;
+            for name in &chunk[..filled.min(chunk.len())] {
+                let object = rule::Object {
+                    ino: name.ino,
+                    dev_major: name.dev_major,
+                    dev_minor: name.dev_minor,
+                    rdev_major: name.rdev_major,
+                    rdev_minor: name.rdev_minor,
+                    mode: u32::from(name.mode),
+                    uid: name.uid,
+                    gid: name.gid,
+                };
+                if objects.push(object, GFP_KERNEL).is_err() {
+                    return objects;
+                }
+            }
+            if filled < chunk.len() {
+                return objects;
+            }
+        }
+    }
+
+    /// Whether the syscall acts as the `AUDIT_PERM_*` bits of `mask` say.
+    fn match_perm(self, mask: u32) -> bool {
+        // SAFETY: by the type invariant the context is current's, in its
+        // syscall exit.
+        unsafe { bindings::audit_ext_match_perm(self.as_ptr(), mask as i32) }
+    }
+
+    /// The family of the socket address the syscall passed, if any.
+    fn sockaddr_family(self) -> Option<u32> {
+        // SAFETY: as above.
+        let family = unsafe { bindings::audit_ext_sockaddr_family(self.as_ptr()) };
+        u32::try_from(family).ok()
     }
 }
 

@@ -8,6 +8,7 @@
 
 #![no_std]
 
+pub mod config;
 pub mod contid;
 pub mod errno;
 pub mod nsinfo;

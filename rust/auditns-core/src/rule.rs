@@ -72,17 +72,85 @@ pub mod field {
     pub const PERS: u32 = 10;
     pub const ARCH: u32 = 11;
     pub const MSGTYPE: u32 = 12;
+    pub const SUBJ_USER: u32 = 13;
+    pub const SUBJ_ROLE: u32 = 14;
+    pub const SUBJ_TYPE: u32 = 15;
+    pub const SUBJ_SEN: u32 = 16;
+    pub const SUBJ_CLR: u32 = 17;
     pub const PPID: u32 = 18;
+    pub const OBJ_USER: u32 = 19;
+    pub const OBJ_ROLE: u32 = 20;
+    pub const OBJ_TYPE: u32 = 21;
+    pub const OBJ_LEV_LOW: u32 = 22;
+    pub const OBJ_LEV_HIGH: u32 = 23;
     pub const LOGINUID_SET: u32 = 24;
     pub const SESSIONID: u32 = 25;
+    pub const FSTYPE: u32 = 26;
     /// The audit container ID, a 64-bit value in `buf`.
     pub const CONTID: u32 = 27;
+    pub const DEVMAJOR: u32 = 100;
+    pub const DEVMINOR: u32 = 101;
+    pub const INODE: u32 = 102;
     pub const EXIT: u32 = 103;
     pub const SUCCESS: u32 = 104;
+    pub const WATCH: u32 = 105;
+    pub const PERM: u32 = 106;
+    pub const DIR: u32 = 107;
+    pub const FILETYPE: u32 = 108;
+    pub const OBJ_UID: u32 = 109;
+    pub const OBJ_GID: u32 = 110;
+    pub const FIELD_COMPARE: u32 = 111;
+    pub const EXE: u32 = 112;
+    pub const SADDR_FAM: u32 = 113;
     pub const ARG0: u32 = 200;
     pub const ARG3: u32 = 203;
     pub const FILTERKEY: u32 = 210;
 }
+
+/// `AUDIT_COMPARE_*`: the pairs an `AUDIT_FIELD_COMPARE` field compares,
+/// as `(left, right)` field ids, indexed by the field's value. Index 0 is
+/// no pair (upstream accepts it and never matches).
+pub const COMPARE_PAIRS: [(u32, u32); 26] = {
+    use field::*;
+    [
+        (0, 0),
+        (UID, OBJ_UID),
+        (GID, OBJ_GID),
+        (EUID, OBJ_UID),
+        (EGID, OBJ_GID),
+        (LOGINUID, OBJ_UID),
+        (SUID, OBJ_UID),
+        (SGID, OBJ_GID),
+        (FSUID, OBJ_UID),
+        (FSGID, OBJ_GID),
+        (UID, LOGINUID),
+        (UID, EUID),
+        (UID, FSUID),
+        (UID, SUID),
+        (LOGINUID, FSUID),
+        (LOGINUID, SUID),
+        (LOGINUID, EUID),
+        (EUID, SUID),
+        (EUID, FSUID),
+        (SUID, FSUID),
+        (GID, EGID),
+        (GID, FSGID),
+        (GID, SGID),
+        (EGID, FSGID),
+        (EGID, SGID),
+        (SGID, FSGID),
+    ]
+};
+
+/// `S_IFMT`: the file type bits of a mode.
+pub const S_IFMT: u32 = 0o170_000;
+/// `AF_MAX` of Linux 6.12: address families are below it.
+pub const AF_MAX: u32 = 46;
+/// `AUDIT_INO_UNSET`: an object without an inode.
+pub const INO_UNSET: u64 = u64::MAX;
+/// `AUDIT_SYSCALL_CLASSES`: the top bits of a syscall mask that stand for
+/// syscall classes.
+pub const SYSCALL_CLASSES: usize = 16;
 
 /// Comparison operators (`AUDIT_OPERATORS` bits of `fieldflags`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,16 +250,105 @@ pub struct RuleView<'a> {
     key: Option<Range<usize>>,
 }
 
+/// An object of an event (upstream's `struct audit_names`), as the owner
+/// of the rule sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Object {
+    /// The inode number, [`INO_UNSET`] if there is no inode.
+    pub ino: u64,
+    /// The device of its file system.
+    pub dev_major: u32,
+    /// The device of its file system.
+    pub dev_minor: u32,
+    /// The device a device file stands for.
+    pub rdev_major: u32,
+    /// The device a device file stands for.
+    pub rdev_minor: u32,
+    /// Type and mode bits.
+    pub mode: u32,
+    /// The owner.
+    pub uid: u32,
+    /// The group.
+    pub gid: u32,
+}
+
 /// The values of an event, as the owner of the rule sees them.
 pub trait EventFields {
     /// The value of field `id`, or `None` if the event has none, in which
     /// case a rule that tests it does not match.
     fn value(&self, id: u32) -> Option<u64>;
+
+    /// The objects the event acted on, in the event's order.
+    fn objects(&self) -> &[Object] {
+        &[]
+    }
+
+    /// Whether the syscall acts as the `AUDIT_PERM_*` bits of `mask` say,
+    /// by upstream's syscall classes.
+    fn perm(&self, _mask: u32) -> bool {
+        false
+    }
+
+    /// The family of the socket address the syscall passed, if any.
+    fn sockaddr_family(&self) -> Option<u32> {
+        None
+    }
 }
 
 fn word_at(data: &[u8], index: usize) -> u32 {
     let at = 4 * index;
     u32::from_ne_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]])
+}
+
+/// Whether a label field, which needs an LSM's rule engine.
+fn is_lsm_field(id: u32) -> bool {
+    matches!(
+        id,
+        field::SUBJ_USER..=field::SUBJ_CLR | field::OBJ_USER..=field::OBJ_LEV_HIGH
+    )
+}
+
+/// Checks a field's list, operator and value as upstream's
+/// `audit_field_valid()` does.
+fn field_valid(list: u32, id: u32, op: Op, value: u32) -> Result<(), i32> {
+    use field::*;
+    let einval = Err(errno::EINVAL);
+    match id {
+        MSGTYPE if list != list::EXCLUDE && list != list::USER => return einval,
+        FSTYPE if list != list::FS => return einval,
+        _ => {}
+    }
+    let bit_op = matches!(op, Op::BitMask | Op::BitTest);
+    match id {
+        ARG0..=ARG3 | PERS | DEVMINOR | CONTID => {}
+        UID | EUID | SUID | FSUID | LOGINUID | OBJ_UID | GID | EGID | SGID | FSGID | OBJ_GID
+        | PID | MSGTYPE | PPID | DEVMAJOR | EXIT | SUCCESS | INODE | SESSIONID | SUBJ_SEN
+        | SUBJ_CLR | OBJ_LEV_LOW | OBJ_LEV_HIGH | SADDR_FAM => {
+            // Bit operators are only useful on syscall arguments.
+            if bit_op {
+                return einval;
+            }
+        }
+        SUBJ_USER | SUBJ_ROLE | SUBJ_TYPE | OBJ_USER | OBJ_ROLE | OBJ_TYPE | WATCH | DIR
+        | FILTERKEY | LOGINUID_SET | ARCH | FSTYPE | PERM | FILETYPE | FIELD_COMPARE | EXE => {
+            if !op.is_equality() {
+                return einval;
+            }
+        }
+        _ => return einval,
+    }
+    let bad_value = match id {
+        LOGINUID_SET => value > 1,
+        PERM => value & !15 != 0,
+        FILETYPE => value & !S_IFMT != 0,
+        FIELD_COMPARE => value as usize >= COMPARE_PAIRS.len(),
+        SADDR_FAM => value >= AF_MAX,
+        _ => false,
+    };
+    if bad_value {
+        return einval;
+    }
+    Ok(())
 }
 
 /// Whether `id` is a field of task credentials or ids, valid on every list.
@@ -266,11 +423,20 @@ impl<'a> RuleView<'a> {
             key: None,
         };
         let mut consumed = 0usize;
+        let mut has_inode = false;
         for i in 0..field_count {
-            let id = word_at(data, 3 + BITMASK_WORDS + i);
-            let wire_value = word_at(data, 3 + BITMASK_WORDS + MAX_FIELDS + i);
+            let mut id = word_at(data, 3 + BITMASK_WORDS + i);
+            let mut wire_value = word_at(data, 3 + BITMASK_WORDS + MAX_FIELDS + i);
             let op = Op::from_wire(word_at(data, 3 + BITMASK_WORDS + 2 * MAX_FIELDS + i))
                 .ok_or(EINVAL)?;
+            // The legacy test for a set login uid, `auid!=-1`, means
+            // `loginuid_set`, as upstream reads it; the wire form, which is
+            // what is listed, stays as it came.
+            if id == field::LOGINUID && wire_value == u32::MAX {
+                id = field::LOGINUID_SET;
+                wire_value = 0;
+            }
+            field_valid(list, id, op, wire_value)?;
             let mut take = |len: usize| -> Result<Range<usize>, i32> {
                 let end = consumed.checked_add(len).ok_or(EINVAL)?;
                 if end > buf.len() {
@@ -298,24 +464,31 @@ impl<'a> RuleView<'a> {
                     bytes.copy_from_slice(&buf[range]);
                     u64::from_ne_bytes(bytes)
                 }
-                field::ARCH => {
-                    if !op.is_equality() {
+                field::INODE => {
+                    // One inode per rule, on the exit list, as upstream's
+                    // audit_to_inode().
+                    if list != list::EXIT || has_inode || !op.is_equality() {
                         return Err(EINVAL);
                     }
+                    has_inode = true;
                     u64::from(wire_value)
                 }
-                field::LOGINUID_SET => {
-                    if !op.is_equality() || wire_value > 1 {
-                        return Err(EINVAL);
-                    }
-                    u64::from(wire_value)
-                }
-                field::MSGTYPE => {
-                    if list != list::EXCLUDE && list != list::USER {
-                        return Err(EINVAL);
-                    }
-                    u64::from(wire_value)
-                }
+                // Watches, trees, executables and labels are left to the
+                // host: they need kernel objects a namespace does not
+                // have yet.
+                field::WATCH | field::DIR | field::EXE => return Err(EOPNOTSUPP),
+                id if is_lsm_field(id) => return Err(EOPNOTSUPP),
+                field::ARCH
+                | field::LOGINUID_SET
+                | field::MSGTYPE
+                | field::DEVMAJOR
+                | field::DEVMINOR
+                | field::PERM
+                | field::FILETYPE
+                | field::OBJ_UID
+                | field::OBJ_GID
+                | field::FIELD_COMPARE
+                | field::SADDR_FAM => u64::from(wire_value),
                 field::EXIT | field::SUCCESS | field::ARG0..=field::ARG3 => {
                     if list != list::EXIT {
                         return Err(EINVAL);
@@ -331,8 +504,6 @@ impl<'a> RuleView<'a> {
                     }
                 }
                 id if is_task_field(id) => u64::from(wire_value),
-                // Known upstream, left to the host here.
-                13..=17 | 19..=23 | 26 | 100..=102 | 105..=113 => return Err(EOPNOTSUPP),
                 _ => return Err(EINVAL),
             };
             rule.fields[i] = Some(Field { id, op, value });
@@ -385,14 +556,94 @@ impl<'a> RuleView<'a> {
 /// Whether every field holds for `event`; the key is no test. For rules
 /// kept in a parsed form, so that matching does not parse again.
 pub fn fields_match(fields: impl IntoIterator<Item = Field>, event: &impl EventFields) -> bool {
-    fields.into_iter().all(|field| {
-        if field.id == field::FILTERKEY {
-            return true;
+    fields.into_iter().all(|field| field_holds(&field, event))
+}
+
+/// Whether `field` holds for `event`, as upstream's `audit_filter_rules()`
+/// decides it for a syscall: an object field holds if it holds for any of
+/// the event's objects.
+fn field_holds(field: &Field, event: &impl EventFields) -> bool {
+    use field::*;
+    let (op, want) = (field.op, field.value);
+    let any_object = |test: &dyn Fn(&Object) -> bool| event.objects().iter().any(test);
+    match field.id {
+        FILTERKEY => true,
+        DEVMAJOR => any_object(&|o| {
+            op.compare(o.dev_major.into(), want) || op.compare(o.rdev_major.into(), want)
+        }),
+        DEVMINOR => any_object(&|o| {
+            op.compare(o.dev_minor.into(), want) || op.compare(o.rdev_minor.into(), want)
+        }),
+        INODE => any_object(&|o| op.compare(o.ino, want)),
+        OBJ_UID => any_object(&|o| op.compare(o.uid.into(), want)),
+        OBJ_GID => any_object(&|o| op.compare(o.gid.into(), want)),
+        // Upstream's audit_match_filetype() ignores the operator.
+        FILETYPE => any_object(&|o| o.ino != INO_UNSET && u64::from(o.mode & S_IFMT) == want),
+        PERM => event.perm(want as u32) != (op == Op::NotEqual),
+        SADDR_FAM => event
+            .sockaddr_family()
+            .is_some_and(|family| op.compare(family.into(), want)),
+        FIELD_COMPARE => {
+            let Some(&(left, right)) = COMPARE_PAIRS.get(want as usize) else {
+                return false;
+            };
+            let Some(left) = event.value(left) else {
+                return false;
+            };
+            match right {
+                OBJ_UID => any_object(&|o| op.compare(left, o.uid.into())),
+                OBJ_GID => any_object(&|o| op.compare(left, o.gid.into())),
+                right => event
+                    .value(right)
+                    .is_some_and(|right| op.compare(left, right)),
+            }
         }
-        event
-            .value(field.id)
-            .is_some_and(|value| field.op.compare(value, field.value))
-    })
+        id => event.value(id).is_some_and(|value| op.compare(value, want)),
+    }
+}
+
+/// Replaces the class bits of a syscall mask (its top [`SYSCALL_CLASSES`]
+/// bits) with the syscalls of their classes, as upstream's
+/// `audit_to_entry_common()` does: `class(i)` gives the syscalls of class
+/// `i`, `None` if the architecture has not registered it, in which case
+/// the bit is only cleared. Rules are stored and listed in this form.
+pub fn expand_classes<'c>(
+    mask: &mut [u32; BITMASK_WORDS],
+    class: impl Fn(usize) -> Option<&'c [u32; BITMASK_WORDS]>,
+) {
+    for i in 0..SYSCALL_CLASSES {
+        let bit = BITMASK_WORDS * 32 - i - 1;
+        let (word, bit) = (bit / 32, 1u32 << (bit % 32));
+        if mask[word] & bit == 0 {
+            continue;
+        }
+        mask[word] &= !bit;
+        if let Some(class) = class(i) {
+            for (word, syscalls) in mask.iter_mut().zip(class) {
+                *word |= syscalls;
+            }
+        }
+    }
+}
+
+/// [`expand_classes`] on the mask of a rule's wire form, in place; a
+/// buffer too short to hold a rule is left alone.
+pub fn expand_wire_classes<'c>(
+    data: &mut [u8],
+    class: impl Fn(usize) -> Option<&'c [u32; BITMASK_WORDS]>,
+) {
+    if data.len() < HEADER_LEN {
+        return;
+    }
+    let mut mask = [0u32; BITMASK_WORDS];
+    for (word, slot) in mask.iter_mut().enumerate() {
+        *slot = word_at(data, 3 + word);
+    }
+    expand_classes(&mut mask, class);
+    for (word, value) in mask.iter().enumerate() {
+        let at = 4 * (3 + word);
+        data[at..at + 4].copy_from_slice(&value.to_ne_bytes());
+    }
 }
 
 /// Writes `struct audit_rule_data` as `auditctl` does.
@@ -668,6 +919,221 @@ mod tests {
         let mut data = wire(&RuleBuilder::new(list::EXIT, action::ALWAYS));
         data[8..12].copy_from_slice(&65u32.to_ne_bytes());
         assert_eq!(RuleView::parse(&data).err(), Some(errno::EINVAL));
+    }
+
+    /// An event with objects, a permission class and a socket address.
+    struct Syscall<'a> {
+        ids: &'a [(u32, u64)],
+        objects: &'a [Object],
+        perm: u32,
+        family: Option<u32>,
+    }
+
+    impl EventFields for Syscall<'_> {
+        fn value(&self, id: u32) -> Option<u64> {
+            Event(self.ids).value(id)
+        }
+        fn objects(&self) -> &[Object] {
+            self.objects
+        }
+        fn perm(&self, mask: u32) -> bool {
+            self.perm & mask != 0
+        }
+        fn sockaddr_family(&self) -> Option<u32> {
+            self.family
+        }
+    }
+
+    fn one(id: u32, op: Op, value: u32) -> Vec<u8> {
+        wire(
+            &RuleBuilder::new(list::EXIT, action::ALWAYS)
+                .all_syscalls()
+                .field(id, op, value),
+        )
+    }
+
+    const FILE: Object = Object {
+        ino: 1234,
+        dev_major: 8,
+        dev_minor: 1,
+        rdev_major: 0,
+        rdev_minor: 0,
+        mode: 0o100_644,
+        uid: 1000,
+        gid: 100,
+    };
+    const TTY: Object = Object {
+        ino: 20,
+        dev_major: 0,
+        dev_minor: 5,
+        rdev_major: 136,
+        rdev_minor: 3,
+        mode: 0o020_620,
+        uid: 0,
+        gid: 5,
+    };
+
+    #[test]
+    fn object_fields_hold_for_any_object() {
+        let event = Syscall {
+            ids: &[],
+            objects: &[FILE, TTY],
+            perm: 0,
+            family: None,
+        };
+        let holds = |id, op, value| {
+            RuleView::parse(&one(id, op, value))
+                .unwrap()
+                .matches(&event)
+        };
+        assert!(holds(field::INODE, Op::Equal, 1234));
+        assert!(!holds(field::INODE, Op::Equal, 1235));
+        assert!(holds(field::OBJ_UID, Op::Equal, 1000));
+        assert!(holds(field::OBJ_UID, Op::Equal, 0));
+        assert!(!holds(field::OBJ_UID, Op::Equal, 1));
+        assert!(holds(field::OBJ_GID, Op::GreaterThanOrEqual, 100));
+        assert!(!holds(field::OBJ_GID, Op::GreaterThan, 100));
+        // The device of the file system or the device a file stands for.
+        assert!(holds(field::DEVMAJOR, Op::Equal, 8));
+        assert!(holds(field::DEVMAJOR, Op::Equal, 136));
+        assert!(!holds(field::DEVMAJOR, Op::Equal, 9));
+        assert!(holds(field::DEVMINOR, Op::Equal, 3));
+        assert!(holds(field::FILETYPE, Op::Equal, 0o020_000));
+        assert!(holds(field::FILETYPE, Op::Equal, 0o100_000));
+        assert!(!holds(field::FILETYPE, Op::Equal, 0o040_000));
+        // Without objects, no object field holds, "!=" neither.
+        let bare = Syscall {
+            ids: &[],
+            objects: &[],
+            perm: 0,
+            family: None,
+        };
+        let data = one(field::OBJ_UID, Op::NotEqual, 5);
+        let rule = RuleView::parse(&data).unwrap();
+        assert!(!rule.matches(&bare));
+        // An object without an inode has no file type.
+        let unset = Object {
+            ino: INO_UNSET,
+            ..FILE
+        };
+        let event = Syscall {
+            objects: &[unset],
+            ..bare
+        };
+        let data = one(field::FILETYPE, Op::Equal, 0o100_000);
+        let rule = RuleView::parse(&data).unwrap();
+        assert!(!rule.matches(&event));
+    }
+
+    #[test]
+    fn perm_and_socket_family() {
+        let write = Syscall {
+            ids: &[],
+            objects: &[],
+            perm: 2,
+            family: Some(2),
+        };
+        let holds = |id, op, value| {
+            RuleView::parse(&one(id, op, value))
+                .unwrap()
+                .matches(&write)
+        };
+        assert!(holds(field::PERM, Op::Equal, 2));
+        assert!(holds(field::PERM, Op::Equal, 3));
+        assert!(!holds(field::PERM, Op::Equal, 1));
+        assert!(holds(field::PERM, Op::NotEqual, 1));
+        assert!(holds(field::SADDR_FAM, Op::Equal, 2));
+        assert!(!holds(field::SADDR_FAM, Op::Equal, 10));
+        let none = Syscall {
+            family: None,
+            ..write
+        };
+        let data = one(field::SADDR_FAM, Op::NotEqual, 10);
+        let rule = RuleView::parse(&data).unwrap();
+        assert!(!rule.matches(&none));
+    }
+
+    #[test]
+    fn comparisons_of_task_ids_and_owners() {
+        let ids = [
+            (field::UID, 1000),
+            (field::EUID, 0),
+            (field::SUID, 0),
+            (field::FSUID, 0),
+            (field::LOGINUID, 1000),
+            (field::GID, 100),
+            (field::EGID, 100),
+            (field::SGID, 100),
+            (field::FSGID, 100),
+        ];
+        let event = Syscall {
+            ids: &ids,
+            objects: &[FILE],
+            perm: 0,
+            family: None,
+        };
+        let holds = |pair, op| {
+            RuleView::parse(&one(field::FIELD_COMPARE, op, pair))
+                .unwrap()
+                .matches(&event)
+        };
+        // -C uid!=euid: a set-uid program.
+        assert!(holds(11, Op::NotEqual));
+        assert!(!holds(11, Op::Equal));
+        // -C auid=uid.
+        assert!(holds(10, Op::Equal));
+        // -C uid=obj_uid and euid=obj_uid against the file's owner.
+        assert!(holds(1, Op::Equal));
+        assert!(!holds(3, Op::Equal));
+        assert!(holds(2, Op::Equal));
+        assert!(holds(25, Op::Equal));
+        // Pair 0 is accepted, as upstream, and never holds.
+        assert!(!holds(0, Op::Equal) && !holds(0, Op::NotEqual));
+        // Every pair names two fields this crate knows.
+        for &(left, right) in &COMPARE_PAIRS[1..] {
+            assert!(is_task_field(left));
+            assert!(is_task_field(right) || right == field::OBJ_UID || right == field::OBJ_GID);
+        }
+    }
+
+    #[test]
+    fn legacy_unset_login_uid_means_loginuid_set() {
+        let data = one(field::LOGINUID, Op::NotEqual, u32::MAX);
+        let rule = RuleView::parse(&data).unwrap();
+        assert_eq!(rule.fields().next().unwrap().id, field::LOGINUID_SET);
+        assert!(rule.matches(&Event(&[(field::LOGINUID_SET, 1)])));
+        assert!(!rule.matches(&Event(&[(field::LOGINUID_SET, 0)])));
+        // The wire form, which is listed, is what came.
+        assert_eq!(word_at(&data, 3 + BITMASK_WORDS), field::LOGINUID);
+        // "<" on it is refused, as upstream.
+        assert_eq!(
+            RuleView::parse(&one(field::LOGINUID, Op::LessThan, u32::MAX)).err(),
+            Some(errno::EINVAL)
+        );
+    }
+
+    #[test]
+    fn class_bits_become_their_syscalls() {
+        let mut write_class = [0u32; BITMASK_WORDS];
+        write_class[0] = 0b1010;
+        let classes = |i: usize| (i == 6).then_some(&write_class);
+        // The bit of class 6 (AUDIT_CLASS_WRITE) and of class 4, which is
+        // not registered: both are cleared, class 6 adds its syscalls.
+        let mut data = wire(
+            &RuleBuilder::new(list::EXIT, action::ALWAYS)
+                .syscall(2047 - 6)
+                .syscall(2047 - 4)
+                .syscall(OPENAT),
+        );
+        expand_wire_classes(&mut data, classes);
+        let rule = RuleView::parse(&data).unwrap();
+        assert!(rule.has_syscall(1) && rule.has_syscall(3) && rule.has_syscall(OPENAT));
+        assert!(!rule.has_syscall(2) && !rule.has_syscall(2047 - 6) && !rule.has_syscall(2047 - 4));
+        // "-S all" loses the class bits only, as upstream lists it.
+        let mut all = [u32::MAX; BITMASK_WORDS];
+        expand_classes(&mut all, classes);
+        assert_eq!(all[BITMASK_WORDS - 1], 0x0000_ffff);
+        assert!(all[..BITMASK_WORDS - 1].iter().all(|&w| w == u32::MAX));
     }
 
     proptest! {

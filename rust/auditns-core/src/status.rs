@@ -175,6 +175,41 @@ pub struct SetRequest {
 }
 
 impl Settings {
+    /// The settings `status` sets, as `(name, new, old)` in the order and
+    /// with the names upstream's `AUDIT_SET` logs them in `CONFIG_CHANGE`
+    /// records; every setting asked for counts, changed or not. The daemon
+    /// (`audit_pid`) and the lost count are logged where they are handled.
+    pub fn changes<'a>(
+        &'a self,
+        status: &'a Status,
+    ) -> impl Iterator<Item = (&'static str, u32, u32)> + 'a {
+        [
+            (mask::ENABLED, "audit_enabled", status.enabled, self.enabled),
+            (mask::FAILURE, "audit_failure", status.failure, self.failure),
+            (
+                mask::RATE_LIMIT,
+                "audit_rate_limit",
+                status.rate_limit,
+                self.rate_limit,
+            ),
+            (
+                mask::BACKLOG_LIMIT,
+                "audit_backlog_limit",
+                status.backlog_limit,
+                self.backlog_limit,
+            ),
+            (
+                mask::BACKLOG_WAIT_TIME,
+                "audit_backlog_wait_time",
+                status.backlog_wait_time,
+                self.backlog_wait_time,
+            ),
+        ]
+        .into_iter()
+        .filter(|&(bit, ..)| status.mask & bit != 0)
+        .map(|(_, name, new, old)| (name, new, old))
+    }
+
     /// Applies `status` as upstream's `AUDIT_SET` does, all or nothing.
     ///
     /// Returns `EINVAL` for an out-of-range value and `EPERM` for a change

@@ -200,6 +200,12 @@ fn parse_id(text: &[u8]) -> Option<(u32, Form)> {
     }
 }
 
+impl core::fmt::Write for SliceSink<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.put(s.as_bytes()).map_err(|Full| core::fmt::Error)
+    }
+}
+
 /// Writes `key` as upstream's `audit_log_key()` does: `(null)` for none, a
 /// quoted string if it is plain printable text, hexadecimal otherwise.
 pub fn write_key(out: &mut SliceSink<'_>, key: Option<&[u8]>) -> Result<(), Full> {

@@ -105,14 +105,52 @@ pub fn cases() -> Vec<(String, Vec<u8>)> {
         let rule = base().raw_field(id, Op::Equal.to_wire(), 1);
         cases.push((format!("unknown field {id}"), wire(&rule)));
     }
-    // Fields this implementation leaves to the host (watches, LSM labels,
-    // comparisons): refused with EOPNOTSUPP.
-    for id in [
-        13u32, 14, 15, 16, 17, 19, 20, 21, 22, 23, 26, 105, 106, 107, 108, 109, 110, 111, 112, 113,
-    ] {
+    // Fields this implementation leaves to the host (watches, trees,
+    // executables, LSM labels): refused with EOPNOTSUPP. The file system
+    // type means something on the filesystem list only.
+    for id in [13u32, 14, 15, 16, 17, 19, 20, 21, 22, 23, 26, 105, 107, 112] {
         let rule = base().raw_field(id, Op::Equal.to_wire(), 1);
         cases.push((format!("host-only field {id}"), wire(&rule)));
     }
+    // Object fields with values or operators upstream refuses.
+    for (what, id, op, value) in [
+        ("perm beyond rwxa", field::PERM, Op::Equal, 16u32),
+        ("perm with <", field::PERM, Op::LessThan, 2),
+        (
+            "filetype with mode bits",
+            field::FILETYPE,
+            Op::Equal,
+            0o100_644,
+        ),
+        (
+            "filetype with >",
+            field::FILETYPE,
+            Op::GreaterThan,
+            0o100_000,
+        ),
+        ("compare pair 26", field::FIELD_COMPARE, Op::Equal, 26),
+        ("compare with <", field::FIELD_COMPARE, Op::LessThan, 1),
+        ("saddr_fam AF_MAX", field::SADDR_FAM, Op::Equal, 46),
+        ("saddr_fam with &", field::SADDR_FAM, Op::BitMask, 2),
+        ("obj_uid with &", field::OBJ_UID, Op::BitMask, 0),
+        ("uid with &=", field::UID, Op::BitTest, 0),
+        ("inode with <", field::INODE, Op::LessThan, 5),
+        ("devmajor with &", field::DEVMAJOR, Op::BitMask, 8),
+    ] {
+        cases.push((what.into(), wire(&base().field(id, op, value))));
+    }
+    cases.push((
+        "two inode fields".into(),
+        wire(
+            &base()
+                .field(field::INODE, Op::Equal, 5)
+                .field(field::INODE, Op::Equal, 6),
+        ),
+    ));
+    cases.push((
+        "inode on the user list".into(),
+        wire(&RuleBuilder::new(list::USER, action::ALWAYS).field(field::INODE, Op::Equal, 5)),
+    ));
     // Fields on a list where they mean nothing.
     for list_id in [list::USER, list::EXCLUDE] {
         for id in [
