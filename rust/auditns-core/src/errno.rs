@@ -14,6 +14,8 @@ pub const EEXIST: i32 = 17;
 pub const EXDEV: i32 = 18;
 /// Invalid argument.
 pub const EINVAL: i32 = 22;
+/// `ENAMETOOLONG`.
+pub const ENAMETOOLONG: i32 = 36;
 /// Name not unique on network.
 pub const ENOTUNIQ: i32 = 76;
 /// Protocol not available.

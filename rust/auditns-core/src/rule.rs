@@ -248,6 +248,42 @@ pub struct RuleView<'a> {
     field_count: usize,
     buf: &'a [u8],
     key: Option<Range<usize>>,
+    watch: Option<Range<usize>>,
+    exe: Option<Range<usize>>,
+    per_object: bool,
+}
+
+/// `PATH_MAX`.
+pub const PATH_MAX: usize = 4096;
+
+/// The kernel objects that a rule's path fields stand for, resolved when
+/// the rule was added: the watched path (`-w`, `path=`) and the executable
+/// (`exe=`). A rule without them tests neither.
+pub trait RuleMarks {
+    /// Whether `object` is the watched file.
+    fn watch_matches(&self, _object: &Object) -> bool {
+        false
+    }
+
+    /// Whether the current task runs the rule's executable.
+    fn exe_matches(&self) -> bool {
+        false
+    }
+}
+
+/// A rule without path fields.
+pub struct NoMarks;
+
+impl RuleMarks for NoMarks {}
+
+/// The objects a rule's object fields are tested against.
+#[derive(Clone, Copy, Debug)]
+pub enum Objects<'o> {
+    /// Any object of the event may hold: a syscall rule.
+    Any,
+    /// This object: a watch or inode rule, which upstream's
+    /// `audit_filter_inodes()` tries on each object in turn.
+    One(&'o Object),
 }
 
 /// An object of an event (upstream's `struct audit_names`), as the owner
@@ -270,6 +306,8 @@ pub struct Object {
     pub uid: u32,
     /// The group.
     pub gid: u32,
+    /// `AUDIT_TYPE_*` of the entry: how the syscall used the object.
+    pub kind: u8,
 }
 
 /// The values of an event, as the owner of the rule sees them.
@@ -421,9 +459,11 @@ impl<'a> RuleView<'a> {
             field_count,
             buf,
             key: None,
+            watch: None,
+            exe: None,
+            per_object: false,
         };
         let mut consumed = 0usize;
-        let mut has_inode = false;
         for i in 0..field_count {
             let mut id = word_at(data, 3 + BITMASK_WORDS + i);
             let mut wire_value = word_at(data, 3 + BITMASK_WORDS + MAX_FIELDS + i);
@@ -465,18 +505,51 @@ impl<'a> RuleView<'a> {
                     u64::from_ne_bytes(bytes)
                 }
                 field::INODE => {
-                    // One inode per rule, on the exit list, as upstream's
-                    // audit_to_inode().
-                    if list != list::EXIT || has_inode || !op.is_equality() {
+                    // One inode or watch per rule, on the exit list, as
+                    // upstream's audit_to_inode().
+                    if list != list::EXIT || rule.per_object || !op.is_equality() {
                         return Err(EINVAL);
                     }
-                    has_inode = true;
+                    rule.per_object = true;
                     u64::from(wire_value)
                 }
-                // Watches, trees, executables and labels are left to the
-                // host: they need kernel objects a namespace does not
-                // have yet.
-                field::WATCH | field::DIR | field::EXE => return Err(EOPNOTSUPP),
+                field::WATCH => {
+                    // As upstream's audit_unpack_string() and
+                    // audit_to_watch().
+                    let len = wire_value as usize;
+                    if len > PATH_MAX {
+                        return Err(errno::ENAMETOOLONG);
+                    }
+                    let range = take(len)?;
+                    let path = &buf[range.clone()];
+                    if path.first() != Some(&b'/')
+                        || path.last() == Some(&b'/')
+                        || list != list::EXIT
+                        || op != Op::Equal
+                        || rule.per_object
+                    {
+                        return Err(EINVAL);
+                    }
+                    rule.per_object = true;
+                    rule.watch = Some(range);
+                    u64::from(wire_value)
+                }
+                field::EXE => {
+                    let len = wire_value as usize;
+                    if rule.exe.is_some() || len > PATH_MAX {
+                        return Err(EINVAL);
+                    }
+                    let range = take(len)?;
+                    let path = &buf[range.clone()];
+                    if path.first() != Some(&b'/') || path.last() == Some(&b'/') {
+                        return Err(EINVAL);
+                    }
+                    rule.exe = Some(range);
+                    u64::from(wire_value)
+                }
+                // Trees and labels are left to the host: they need kernel
+                // objects a namespace does not have yet.
+                field::DIR => return Err(EOPNOTSUPP),
                 id if is_lsm_field(id) => return Err(EOPNOTSUPP),
                 field::ARCH
                 | field::LOGINUID_SET
@@ -530,6 +603,23 @@ impl<'a> RuleView<'a> {
         self.key.clone().map(|range| &self.buf[range])
     }
 
+    /// The watched path (`-w`, `path=`), if the rule has one.
+    pub fn watch_path(&self) -> Option<&'a [u8]> {
+        self.watch.clone().map(|range| &self.buf[range])
+    }
+
+    /// The executable (`exe=`), if the rule has one.
+    pub fn exe_path(&self) -> Option<&'a [u8]> {
+        self.exe.clone().map(|range| &self.buf[range])
+    }
+
+    /// Whether the rule is tried on each object of an event in turn (it
+    /// has a watch or an inode field), as upstream keeps such rules apart
+    /// from the syscall rules.
+    pub fn per_object(&self) -> bool {
+        self.per_object
+    }
+
     /// Whether the rule covers syscall `nr`.
     pub fn has_syscall(&self, nr: u32) -> bool {
         let word = (nr / 32) as usize;
@@ -556,18 +646,45 @@ impl<'a> RuleView<'a> {
 /// Whether every field holds for `event`; the key is no test. For rules
 /// kept in a parsed form, so that matching does not parse again.
 pub fn fields_match(fields: impl IntoIterator<Item = Field>, event: &impl EventFields) -> bool {
-    fields.into_iter().all(|field| field_holds(&field, event))
+    fields_match_in(fields, event, &NoMarks, Objects::Any)
+}
+
+/// Whether every field holds for `event`, with the rule's `marks`, its
+/// object fields tested against `objects`.
+pub fn fields_match_in(
+    fields: impl IntoIterator<Item = Field>,
+    event: &impl EventFields,
+    marks: &impl RuleMarks,
+    objects: Objects<'_>,
+) -> bool {
+    fields
+        .into_iter()
+        .all(|field| field_holds(&field, event, marks, objects))
 }
 
 /// Whether `field` holds for `event`, as upstream's `audit_filter_rules()`
-/// decides it for a syscall: an object field holds if it holds for any of
-/// the event's objects.
-fn field_holds(field: &Field, event: &impl EventFields) -> bool {
+/// decides it: an object field holds if it holds for the object tried
+/// ([`Objects::One`]) or for any of the event's objects.
+fn field_holds(
+    field: &Field,
+    event: &impl EventFields,
+    marks: &impl RuleMarks,
+    objects: Objects<'_>,
+) -> bool {
     use field::*;
     let (op, want) = (field.op, field.value);
-    let any_object = |test: &dyn Fn(&Object) -> bool| event.objects().iter().any(test);
+    let any_object = |test: &dyn Fn(&Object) -> bool| match objects {
+        Objects::Any => event.objects().iter().any(test),
+        Objects::One(object) => test(object),
+    };
     match field.id {
         FILTERKEY => true,
+        // A watch is only tried on an object, never on the syscall.
+        WATCH => match objects {
+            Objects::Any => false,
+            Objects::One(object) => marks.watch_matches(object),
+        },
+        EXE => marks.exe_matches() != (op == Op::NotEqual),
         DEVMAJOR => any_object(&|o| {
             op.compare(o.dev_major.into(), want) || op.compare(o.rdev_major.into(), want)
         }),
@@ -578,7 +695,12 @@ fn field_holds(field: &Field, event: &impl EventFields) -> bool {
         OBJ_UID => any_object(&|o| op.compare(o.uid.into(), want)),
         OBJ_GID => any_object(&|o| op.compare(o.gid.into(), want)),
         // Upstream's audit_match_filetype() ignores the operator.
-        FILETYPE => any_object(&|o| o.ino != INO_UNSET && u64::from(o.mode & S_IFMT) == want),
+        // Upstream's audit_match_filetype() ignores the operator and the
+        // object tried.
+        FILETYPE => event
+            .objects()
+            .iter()
+            .any(|o| o.ino != INO_UNSET && u64::from(o.mode & S_IFMT) == want),
         PERM => event.perm(want as u32) != (op == Op::NotEqual),
         SADDR_FAM => event
             .sockaddr_family()
@@ -869,7 +991,7 @@ mod tests {
                 errno::EINVAL,
             ),
             (
-                RuleBuilder::new(list::EXIT, action::ALWAYS).field(105, Op::Equal, 0),
+                RuleBuilder::new(list::EXIT, action::ALWAYS).field(field::DIR, Op::Equal, 0),
                 errno::EOPNOTSUPP,
             ),
             (
@@ -961,6 +1083,7 @@ mod tests {
         mode: 0o100_644,
         uid: 1000,
         gid: 100,
+        kind: 0,
     };
     const TTY: Object = Object {
         ino: 20,
@@ -971,6 +1094,7 @@ mod tests {
         mode: 0o020_620,
         uid: 0,
         gid: 5,
+        kind: 0,
     };
 
     #[test]
@@ -1093,6 +1217,104 @@ mod tests {
         for &(left, right) in &COMPARE_PAIRS[1..] {
             assert!(is_task_field(left));
             assert!(is_task_field(right) || right == field::OBJ_UID || right == field::OBJ_GID);
+        }
+    }
+
+    /// A rule's marks, for tests: the watched inode and whether the task
+    /// runs the executable.
+    struct Marks {
+        watched: u64,
+        exe: bool,
+    }
+
+    impl RuleMarks for Marks {
+        fn watch_matches(&self, object: &Object) -> bool {
+            object.ino == self.watched
+        }
+        fn exe_matches(&self) -> bool {
+            self.exe
+        }
+    }
+
+    #[test]
+    fn watch_rules_are_tried_on_each_object() {
+        // auditctl -w /etc/passwd -p wa -k pw
+        let path = b"/etc/passwd";
+        let data = wire(
+            &RuleBuilder::new(list::EXIT, action::ALWAYS)
+                .all_syscalls()
+                .raw_bytes(path)
+                .field(field::WATCH, Op::Equal, path.len() as u32)
+                .field(field::PERM, Op::Equal, 0b1010)
+                .key(b"pw"),
+        );
+        let rule = RuleView::parse(&data).unwrap();
+        assert_eq!(rule.watch_path(), Some(&path[..]));
+        assert_eq!(rule.key(), Some(&b"pw"[..]));
+        assert!(rule.per_object());
+        let marks = Marks {
+            watched: FILE.ino,
+            exe: false,
+        };
+        let write = Syscall {
+            ids: &[],
+            objects: &[TTY, FILE],
+            perm: 2,
+            family: None,
+        };
+        let holds =
+            |event: &Syscall<'_>, objects| fields_match_in(rule.fields(), event, &marks, objects);
+        assert!(holds(&write, Objects::One(&FILE)));
+        assert!(!holds(&write, Objects::One(&TTY)));
+        // Never on the syscall as a whole, as upstream.
+        assert!(!holds(&write, Objects::Any));
+        // A read of the watched file is not a write.
+        let read = Syscall { perm: 4, ..write };
+        assert!(!holds(&read, Objects::One(&FILE)));
+        // Object fields of a per-object rule test the object tried.
+        let data = one(field::OBJ_UID, Op::Equal, 0);
+        let owner = RuleView::parse(&data).unwrap();
+        assert!(fields_match_in(
+            owner.fields(),
+            &write,
+            &marks,
+            Objects::One(&TTY)
+        ));
+        assert!(!fields_match_in(
+            owner.fields(),
+            &write,
+            &marks,
+            Objects::One(&FILE)
+        ));
+    }
+
+    #[test]
+    fn exe_rules() {
+        let path = b"/bin/busybox";
+        let rule_with = |op| {
+            wire(
+                &RuleBuilder::new(list::EXIT, action::ALWAYS)
+                    .all_syscalls()
+                    .raw_bytes(path)
+                    .field(field::EXE, op, path.len() as u32),
+            )
+        };
+        let event = Event(&[]);
+        for (op, exe, expected) in [
+            (Op::Equal, true, true),
+            (Op::Equal, false, false),
+            (Op::NotEqual, true, false),
+            (Op::NotEqual, false, true),
+        ] {
+            let data = rule_with(op);
+            let rule = RuleView::parse(&data).unwrap();
+            assert_eq!(rule.exe_path(), Some(&path[..]));
+            assert!(!rule.per_object());
+            let marks = Marks { watched: 0, exe };
+            assert_eq!(
+                fields_match_in(rule.fields(), &event, &marks, Objects::Any),
+                expected
+            );
         }
     }
 

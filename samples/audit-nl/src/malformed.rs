@@ -105,10 +105,10 @@ pub fn cases() -> Vec<(String, Vec<u8>)> {
         let rule = base().raw_field(id, Op::Equal.to_wire(), 1);
         cases.push((format!("unknown field {id}"), wire(&rule)));
     }
-    // Fields this implementation leaves to the host (watches, trees,
-    // executables, LSM labels): refused with EOPNOTSUPP. The file system
-    // type means something on the filesystem list only.
-    for id in [13u32, 14, 15, 16, 17, 19, 20, 21, 22, 23, 26, 105, 107, 112] {
+    // Fields this implementation leaves to the host (trees, LSM labels):
+    // refused with EOPNOTSUPP. The file system type means something on the
+    // filesystem list only.
+    for id in [13u32, 14, 15, 16, 17, 19, 20, 21, 22, 23, 26, 107] {
         let rule = base().raw_field(id, Op::Equal.to_wire(), 1);
         cases.push((format!("host-only field {id}"), wire(&rule)));
     }
@@ -138,6 +138,55 @@ pub fn cases() -> Vec<(String, Vec<u8>)> {
         ("devmajor with &", field::DEVMAJOR, Op::BitMask, 8),
     ] {
         cases.push((what.into(), wire(&base().field(id, op, value))));
+    }
+    // Watches and executables that upstream refuses.
+    let path_field = |list_id: u32, id: u32, op: Op, path: &[u8]| {
+        RuleBuilder::new(list_id, action::ALWAYS)
+            .all_syscalls()
+            .raw_bytes(path)
+            .field(id, op, path.len() as u32)
+    };
+    for (what, rule) in [
+        (
+            "relative watch",
+            path_field(list::EXIT, field::WATCH, Op::Equal, b"etc/passwd"),
+        ),
+        (
+            "watch ending in /",
+            path_field(list::EXIT, field::WATCH, Op::Equal, b"/etc/"),
+        ),
+        (
+            "watch with !=",
+            path_field(list::EXIT, field::WATCH, Op::NotEqual, b"/etc/passwd"),
+        ),
+        (
+            "watch on the user list",
+            path_field(list::USER, field::WATCH, Op::Equal, b"/etc/passwd"),
+        ),
+        (
+            "empty watch",
+            path_field(list::EXIT, field::WATCH, Op::Equal, b""),
+        ),
+        (
+            "relative exe",
+            path_field(list::EXIT, field::EXE, Op::Equal, b"bin/sh"),
+        ),
+        (
+            "watch and inode",
+            path_field(list::EXIT, field::WATCH, Op::Equal, b"/etc/passwd").field(
+                field::INODE,
+                Op::Equal,
+                5,
+            ),
+        ),
+        (
+            "two exe fields",
+            path_field(list::EXIT, field::EXE, Op::Equal, b"/bin/sh")
+                .raw_bytes(b"/bin/ls")
+                .field(field::EXE, Op::Equal, 7),
+        ),
+    ] {
+        cases.push((what.into(), wire(&rule)));
     }
     cases.push((
         "two inode fields".into(),
