@@ -22,6 +22,7 @@ mod record;
 mod registry;
 mod rules;
 mod task;
+mod watch;
 
 // Files shared with the host-tested `auditns-core` crate. Their items are
 // `pub` for the host crate and not all of them are used here.

@@ -6,9 +6,10 @@
 use crate::kvec;
 use crate::namespace::Namespace;
 use crate::nsref::{PidNsRef, UserNs};
-use crate::rule::{self, EventFields, RuleView};
+use crate::rule::{self, EventFields, Objects, RuleMarks, RuleView};
 use crate::rule_index;
 use crate::task::TaskRef;
+use crate::watch::Watch;
 use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull};
 use kernel::{bindings, prelude::*};
 
@@ -23,10 +24,17 @@ pub(crate) struct StoredRule {
     mask: [u32; rule::BITMASK_WORDS],
     fields: KVec<rule::Field>,
     key: Option<KVec<u8>>,
+    /// The watched path (`path=`, `-w`): the rule is tried on each object.
+    watch: Option<Watch>,
+    /// The executable (`exe=`).
+    exe: Option<Watch>,
+    /// Whether the rule is tried on each object (a watch or inode rule).
+    per_object: bool,
 }
 
 impl StoredRule {
-    /// Keeps `rule`, parsed from `data` (without netlink's padding).
+    /// Keeps `rule`, parsed from `data` (without netlink's padding), and
+    /// watches its paths as the current task resolves them. May sleep.
     fn new(rule: &RuleView<'_>, data: &[u8]) -> Result<Self> {
         let mut copy = KVec::with_capacity(data.len(), GFP_KERNEL_ACCOUNT)?;
         copy.extend_from_slice(data, GFP_KERNEL_ACCOUNT)?;
@@ -51,6 +59,9 @@ impl StoredRule {
             mask: *rule.syscall_mask(),
             fields,
             key,
+            watch: rule.watch_path().map(Watch::new).transpose()?,
+            exe: rule.exe_path().map(Watch::new).transpose()?,
+            per_object: rule.per_object(),
         })
     }
 
@@ -65,9 +76,28 @@ impl StoredRule {
         word < rule::BITMASK_WORDS && self.mask[word] & (1 << (nr % 32)) != 0
     }
 
-    /// Whether every field holds for `event`.
+    /// Whether every field holds for `event`, with object fields tested
+    /// against `objects`.
+    fn matches_in(&self, event: &impl EventFields, objects: Objects<'_>) -> bool {
+        rule::fields_match_in(self.fields.iter().copied(), event, self, objects)
+    }
+
+    /// Whether every field holds for `event`, any object for an object
+    /// field.
     fn matches(&self, event: &impl EventFields) -> bool {
-        rule::fields_match(self.fields.iter().copied(), event)
+        self.matches_in(event, Objects::Any)
+    }
+}
+
+impl RuleMarks for StoredRule {
+    fn watch_matches(&self, object: &rule::Object) -> bool {
+        self.watch
+            .as_ref()
+            .is_some_and(|watch| watch.matches(object))
+    }
+
+    fn exe_matches(&self) -> bool {
+        self.exe.as_ref().is_some_and(Watch::is_current_exe)
     }
 }
 
@@ -107,6 +137,9 @@ pub(crate) struct Rules {
     narrow: KVec<(u16, u16)>,
     /// Exit rules that name many syscalls, ascending.
     wide: KVec<u16>,
+    /// Exit rules tried on each object of an event (watch and inode
+    /// rules), ascending; not in `narrow` or `wide`.
+    per_object: KVec<u16>,
     /// False if the index could not be rebuilt (no memory): every exit
     /// rule is then tested, as upstream does.
     index_valid: bool,
@@ -120,6 +153,7 @@ impl Rules {
             other: KVec::new(),
             narrow: KVec::new(),
             wide: KVec::new(),
+            per_object: KVec::new(),
             index_valid: true,
         }
     }
@@ -136,11 +170,13 @@ impl Rules {
     }
 
     fn try_rebuild_index(&mut self) -> Result {
-        let (mut narrow, mut wide) = (KVec::new(), KVec::new());
+        let (mut narrow, mut wide, mut per_object) = (KVec::new(), KVec::new(), KVec::new());
         for (index, stored) in self.exit.iter().enumerate() {
             let index = u16::try_from(index).map_err(|_| ENOSPC)?;
             let mask = &stored.mask;
-            if rule_index::is_wide(mask) {
+            if stored.per_object {
+                per_object.push(index, GFP_KERNEL_ACCOUNT)?;
+            } else if rule_index::is_wide(mask) {
                 wide.push(index, GFP_KERNEL_ACCOUNT)?;
             } else {
                 for nr in rule_index::syscalls(mask) {
@@ -151,6 +187,7 @@ impl Rules {
         rule_index::sort(&mut narrow);
         self.narrow = narrow;
         self.wide = wide;
+        self.per_object = per_object;
         Ok(())
     }
 }
@@ -290,28 +327,41 @@ impl Namespace {
                 .get(usize::from(index))
                 .is_some_and(|rule| rule.has_syscall(nr))
         };
-        let mut event = Some(event);
-        let mut built = None;
-        // The first rule that covers the syscall and whose fields hold.
-        let mut decide = |index: u16| -> Option<&StoredRule> {
+        // The event is built once, when a rule first needs it.
+        let (mut make, mut built) = (Some(event), None);
+        let view = &daemon.view;
+        // The first syscall rule that covers the syscall and whose fields
+        // hold, as upstream's audit_filter_syscall().
+        let mut syscall_rule = |index: u16| -> Option<&StoredRule> {
             let rule = rules.exit.get(usize::from(index))?;
-            if let Some(make) = event.take() {
-                built = Some(make(&daemon.view));
-            }
-            built
-                .as_ref()
-                .is_some_and(|event| rule.matches(event))
-                .then_some(rule)
+            let event = build_once(&mut built, &mut make, view)?;
+            rule.matches(event).then_some(rule)
         };
-        let chosen = if rules.index_valid {
-            rule_index::candidates(&rules.narrow, &rules.wide, nr, covers).find_map(&mut decide)
+        let by_syscall = if rules.index_valid {
+            rule_index::candidates(&rules.narrow, &rules.wide, nr, covers).find_map(syscall_rule)
         } else {
             // No index (no memory to build it): test every rule.
             (0..rules.exit.len())
                 .filter_map(|index| u16::try_from(index).ok())
-                .filter(|&index| covers(index))
-                .find_map(&mut decide)
+                .filter(|&index| covers(index) && !rules.exit[usize::from(index)].per_object)
+                .find_map(&mut syscall_rule)
         };
+        // Then the watch and inode rules, on each object in turn: the first
+        // that holds decides instead, as upstream's audit_filter_inodes()
+        // runs after the syscall rules and overrides their decision.
+        let mut by_object = None;
+        if rules.per_object.iter().any(|&index| covers(index)) {
+            if let Some(event) = build_once(&mut built, &mut make, view) {
+                by_object = event.objects().iter().find_map(|object| {
+                    rules.per_object.iter().find_map(|&index| {
+                        let rule = rules.exit.get(usize::from(index))?;
+                        (rule.has_syscall(nr) && rule.matches_in(event, Objects::One(object)))
+                            .then_some(rule)
+                    })
+                });
+            }
+        }
+        let chosen = by_object.or(by_syscall);
         let rule = chosen?;
         if rule.action != rule::action::ALWAYS {
             return None;
@@ -363,6 +413,18 @@ impl Namespace {
             contid,
         }
     }
+}
+
+/// The event `make` builds in `view`, built on the first call only.
+fn build_once<'e, 'a>(
+    built: &'e mut Option<SyscallEvent<'a>>,
+    make: &mut Option<impl FnOnce(&PidNsRef) -> SyscallEvent<'a>>,
+    view: &PidNsRef,
+) -> Option<&'e SyscallEvent<'a>> {
+    if built.is_none() {
+        *built = make.take().map(|make| make(view));
+    }
+    built.as_ref()
 }
 
 /// Rules are equal if all but the prepend flag are: upstream's
@@ -523,6 +585,7 @@ impl ExitContext<'_> {
                     mode: u32::from(name.mode),
                     uid: name.uid,
                     gid: name.gid,
+                    kind: name.type_,
                 };
                 if objects.push(object, GFP_KERNEL).is_err() {
                     return objects;

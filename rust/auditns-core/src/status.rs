@@ -31,9 +31,10 @@ pub mod mask {
 }
 
 /// The features this implementation reports in `feature_bitmap`:
-/// backlog limit, backlog wait time, exclude by message type, session ID
-/// filter and lost reset.
-pub const FEATURE_BITMAP: u32 = 0x01 | 0x02 | 0x08 | 0x10 | 0x20;
+/// backlog limit, backlog wait time, executable path (`exe=`), exclude by
+/// message type, session ID filter and lost reset; not the filesystem
+/// list (`fstype=`, 0x40).
+pub const FEATURE_BITMAP: u32 = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20;
 
 /// `enabled` value that locks the settings until reboot (here: until the
 /// namespace goes away).

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Watched paths: the kernel objects behind a rule's `path=` (`-w`) and
+//! `exe=` fields.
+//!
+//! The audit core follows a watched path with an fsnotify mark on its
+//! parent directory (see `audit_ext_watch()`), resolved when the rule is
+//! added, in the root and mount namespace of the task that adds it: a
+//! container's `/etc/passwd` is its own file. The mark then keeps the
+//! inode the path names, so that a file created, renamed or replaced there
+//! later is the watched file.
+
+use crate::rule::Object;
+use core::ptr::NonNull;
+use kernel::{bindings, error::from_err_ptr, prelude::*};
+
+/// A watched path.
+///
+/// # Invariants
+///
+/// `0` was returned by `audit_ext_watch()` and is unwatched on drop.
+pub(crate) struct Watch(NonNull<bindings::audit_fsnotify_mark>);
+
+// SAFETY: a mark may be read and removed from any task; the audit core
+// updates it from fsnotify events with single word stores, as it does for
+// its own exe= rules.
+unsafe impl Send for Watch {}
+// SAFETY: as above; nothing here changes the mark.
+unsafe impl Sync for Watch {}
+
+impl Watch {
+    /// Watches `path`, an absolute path, as the current task resolves it.
+    ///
+    /// Returns `EINVAL` for a path that is not absolute or that ends in
+    /// `/`, or what resolving its parent returned (`ENOENT` if the parent
+    /// does not exist). Charged to the current task's memory cgroup. May
+    /// sleep.
+    pub(crate) fn new(path: &[u8]) -> Result<Self> {
+        // SAFETY: `path` is readable for its length; the call copies it.
+        let mark = unsafe { bindings::audit_ext_watch(path.as_ptr().cast(), path.len()) };
+        let mark = from_err_ptr(mark)?;
+        NonNull::new(mark).map(Self).ok_or(EINVAL)
+    }
+
+    /// Whether `object` is the watched file, or a directory entry that
+    /// named it before it was removed or replaced.
+    pub(crate) fn matches(&self, object: &Object) -> bool {
+        let name = bindings::audit_ext_name {
+            ino: object.ino,
+            dev_major: object.dev_major,
+            dev_minor: object.dev_minor,
+            rdev_major: object.rdev_major,
+            rdev_minor: object.rdev_minor,
+            mode: object.mode as u16,
+            uid: object.uid,
+            gid: object.gid,
+            type_: object.kind,
+        };
+        // SAFETY: by the type invariant the mark is live; `name` is a
+        // local.
+        unsafe { bindings::audit_ext_watch_matches(self.0.as_ptr(), &name) }
+    }
+
+    /// Whether the current task runs the watched file.
+    pub(crate) fn is_current_exe(&self) -> bool {
+        // SAFETY: by the type invariant the mark is live.
+        unsafe { bindings::audit_ext_exe_matches(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the mark is live and this is its
+        // only owner.
+        unsafe { bindings::audit_ext_unwatch(self.0.as_ptr()) };
+    }
+}
