@@ -12,7 +12,8 @@
 #   4. records per second delivered to a container's daemon / to a host
 #      daemon (the same program, audit-nl collect), same events, one boot;
 #   5. what namespaces cost tasks that are not theirs (bench/scale): a host
-#      task beside a container with 1000 rules / alone, and host and
+#      task beside a container with 1000 rules / alone, beside a container
+#      watching 100 files in the directory it opens in / alone, and host and
 #      container tasks beside N = 1, 10, 100, 1000 namespaces with daemons
 #      and 10 rules each / alone, one boot.
 #
@@ -120,6 +121,7 @@ scale_ratio() {
 }
 for what in getpid openat; do
 	scale_ratio "$what: host, beside 1 ns with 1000 rules / alone" rules1000 alone "$what"
+	scale_ratio "$what: host, beside 1 ns watching 100 files in its dir / alone" watches100 alone "$what"
 done
 for who in host container; do
 	for n in 1 10 100 1000; do
