@@ -534,6 +534,8 @@ impl<'a> RuleView<'a> {
                     rule.watch = Some(range);
                     u64::from(wire_value)
                 }
+                // Records are filtered where the task is not at hand.
+                field::EXE if list == list::EXCLUDE => return Err(EOPNOTSUPP),
                 field::EXE => {
                     let len = wire_value as usize;
                     if rule.exe.is_some() || len > PATH_MAX {
@@ -992,6 +994,12 @@ mod tests {
             ),
             (
                 RuleBuilder::new(list::EXIT, action::ALWAYS).field(field::DIR, Op::Equal, 0),
+                errno::EOPNOTSUPP,
+            ),
+            (
+                RuleBuilder::new(list::EXCLUDE, action::NEVER)
+                    .raw_bytes(b"/bin/sh")
+                    .field(field::EXE, Op::NotEqual, 7),
                 errno::EOPNOTSUPP,
             ),
             (
