@@ -18,7 +18,7 @@ struct Fuzzed {
 
 impl EventFields for Fuzzed {
     fn value(&self, id: u32) -> Option<u64> {
-        (id % 3 != 0).then_some(self.value ^ u64::from(id))
+        (!id.is_multiple_of(3)).then_some(self.value ^ u64::from(id))
     }
     fn objects(&self) -> &[Object] {
         &self.objects
