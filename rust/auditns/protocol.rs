@@ -177,17 +177,10 @@ impl NsRegistry {
         }
         let enabled = ns.state.lock().settings.enabled;
         if enabled == ENABLED_LOCKED {
-            let mut ids = bindings::audit_ext_ids::default();
-            // SAFETY: `init_user_ns` is a static; the ids are current's.
-            unsafe {
-                bindings::audit_ext_current_ids(
-                    core::ptr::addr_of_mut!(bindings::init_user_ns),
-                    &mut ids,
-                )
-            };
+            let uid = host_ids().uid;
             let pid = TaskRef::with_current(|task| task.tgid()).unsigned_abs();
             ns.log_config_change(|out| {
-                config::locked_rule_change(out, pid, ids.uid, session(), op, enabled)
+                config::locked_rule_change(out, pid, uid, session(), op, enabled)
             });
             return Err(EPERM);
         }
@@ -360,14 +353,7 @@ impl NsRegistry {
             .position(|&b| b == 0)
             .unwrap_or(payload.len())
             .min(MESSAGE_TEXT_MAX);
-        let mut ids = bindings::audit_ext_ids::default();
-        // SAFETY: `init_user_ns` is a static; the ids are current's.
-        unsafe {
-            bindings::audit_ext_current_ids(
-                core::ptr::addr_of_mut!(bindings::init_user_ns),
-                &mut ids,
-            )
-        };
+        let ids = host_ids();
         let (tgid, sessionid) = TaskRef::with_current(|task| (task.tgid(), task.sessionid()));
         let mut text = KVec::with_capacity(text_len + 160, GFP_KERNEL)?;
         let mut stamp = [0u8; 64];
@@ -428,16 +414,22 @@ fn reply(
     Ok(())
 }
 
-/// Who makes a change, for its `CONFIG_CHANGE` record: current's login uid
-/// and session, in the host's view like every record before translation.
-fn session() -> Session {
+/// Current's ids in the host's view, as records are written before they
+/// are translated into a namespace's.
+fn host_ids() -> bindings::audit_ext_ids {
     let mut ids = bindings::audit_ext_ids::default();
-    // SAFETY: `init_user_ns` is a static; the ids are current's.
+    // SAFETY: `init_user_ns` is a static, always live; `ids` is a local.
     unsafe {
         bindings::audit_ext_current_ids(core::ptr::addr_of_mut!(bindings::init_user_ns), &mut ids)
     };
+    ids
+}
+
+/// Who makes a change, for its `CONFIG_CHANGE` record: current's login uid
+/// and session, in the host's view.
+fn session() -> Session {
     Session {
-        auid: ids.loginuid,
+        auid: host_ids().loginuid,
         ses: TaskRef::with_current(|task| task.sessionid()),
     }
 }

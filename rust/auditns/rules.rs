@@ -476,9 +476,9 @@ impl EventFields for TaskFields {
 pub(crate) struct SyscallEvent<'a> {
     pub(crate) info: bindings::audit_ext_syscall,
     pub(crate) task: TaskFields,
-    pub(crate) ctx: ExitContext<'a>,
+    ctx: ExitContext<'a>,
     /// The namespace whose view the objects' owners are in.
-    pub(crate) userns: UserNs,
+    userns: UserNs,
     /// The event's objects, read when a rule first tests one.
     objects: OnceCell<KVec<rule::Object>>,
 }
@@ -551,7 +551,7 @@ impl ExitContext<'_> {
     }
 
     /// The raw context.
-    pub(crate) fn as_ptr(self) -> *mut bindings::audit_context {
+    fn as_ptr(self) -> *mut bindings::audit_context {
         self.0.as_ptr()
     }
 
