@@ -5,8 +5,8 @@
 #![no_main]
 
 use auditns_core::rule::{
-    expand_wire_classes, fields_match_in, EventFields, NoMarks, Object, Objects, RuleView,
-    BITMASK_WORDS, HEADER_LEN, MAX_FIELDS, MAX_KEY_LEN, PATH_MAX,
+    expand_wire_classes, fields_match_in, record_kept, EventFields, Field, NoMarks, Object,
+    Objects, RuleView, BITMASK_WORDS, HEADER_LEN, MAX_FIELDS, MAX_KEY_LEN, PATH_MAX,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -42,6 +42,8 @@ fuzz_target!(|data: &[u8]| {
     assert!(rule.key().map_or(0, <[u8]>::len) <= MAX_KEY_LEN);
     assert!(rule.watch_path().map_or(0, <[u8]>::len) <= PATH_MAX);
     assert!(rule.exe_path().map_or(0, <[u8]>::len) <= PATH_MAX);
+    assert!(rule.tree_path().map_or(0, <[u8]>::len) <= PATH_MAX);
+    assert!(rule.mark_count() <= 2);
     // The stored form parses to the same rule.
     let again = RuleView::parse(&data[..rule.wire_len()]).expect("stored form parses");
     assert!(again.fields().eq(rule.fields()));
@@ -72,4 +74,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = fields_match_in(rule.fields(), &event, &NoMarks, Objects::Any);
     let _ = fields_match_in(rule.fields(), &event, &NoMarks, Objects::One(&object));
+    let fields: Vec<Field> = rule.fields().collect();
+    let _ = record_kept(rule.list, [(rule.action, &fields[..], &NoMarks)], &event);
 });

@@ -11,7 +11,7 @@ use kernel::{
 };
 
 /// An `AUDIT_LIST_RULES` answer: a netlink dump of the namespace's rules,
-/// one rule a message, in upstream's order (user, exit, exclude lists).
+/// one rule a message, in upstream's order (user, task, exit, exclude, filesystem lists).
 /// The dump is filled as the reader reads, a message at a time (libaudit
 /// reads one message per datagram), so it holds no more memory than the
 /// reader's socket takes, and a socket runs one dump at a time.
@@ -22,7 +22,13 @@ pub(crate) struct RuleDump {
 }
 
 /// The lists a rule dump goes through, in order.
-const DUMP_LISTS: [u32; 3] = [rule::list::USER, rule::list::EXIT, rule::list::EXCLUDE];
+const DUMP_LISTS: [u32; 5] = [
+    rule::list::USER,
+    rule::list::TASK,
+    rule::list::EXIT,
+    rule::list::EXCLUDE,
+    rule::list::FS,
+];
 
 impl RuleDump {
     /// Starts the dump of `ns`'s rules in answer to `nlh`, in `skb`.

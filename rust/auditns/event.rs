@@ -18,10 +18,11 @@ use crate::translate::KeyField;
 use kernel::{bindings, prelude::*, sync::Arc};
 
 /// One namespace that receives the event, with the key of the rule that
-/// selected it.
+/// selected it and the `PATH` records it does not see.
 struct Member {
     ns: Arc<Namespace>,
     key: Option<KVec<u8>>,
+    hidden_items: u64,
 }
 
 /// The namespaces that receive a syscall event, nearest first.
@@ -44,8 +45,12 @@ impl NsRegistry {
         self.for_each_in_chain(UserNs::current(), |ns| {
             let event =
                 |view: &_| SyscallEvent::new(exit, info, ns.userns, ns.current_task_fields(view));
-            if let Some(key) = ns.select_syscall(nr, event) {
-                let member = Member { ns: ns.into(), key };
+            if let Some(selected) = ns.select_syscall(nr, event) {
+                let member = Member {
+                    ns: ns.into(),
+                    key: selected.key,
+                    hidden_items: selected.hidden_items,
+                };
                 if members.push(member, GFP_KERNEL).is_err() {
                     ns.state.lock().queue.count_lost();
                 }
@@ -64,7 +69,18 @@ impl Audience {
         let Ok(msg_type16) = u16::try_from(msg_type) else {
             return;
         };
+        // The PATH record of an object that a member's filesystem list
+        // leaves out is not the member's, as upstream never writes it.
+        let item = if msg_type == bindings::AUDIT_PATH && self.0.iter().any(|m| m.hidden_items != 0)
+        {
+            crate::translate::path_item(text).filter(|&item| item < 64)
+        } else {
+            None
+        };
         for member in self.0.iter() {
+            if item.is_some_and(|item| member.hidden_items & (1 << item) != 0) {
+                continue;
+            }
             let key = if msg_type == bindings::AUDIT_SYSCALL {
                 KeyField::Replace(member.key.as_deref())
             } else {

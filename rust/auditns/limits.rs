@@ -51,6 +51,12 @@ pub(crate) static MAX_NAMESPACES: Tunable = Tunable::new(4096);
 /// host root's containers) is charged for (see `UserNs::charge_key`), so
 /// that no tenant can take every slot.
 pub(crate) static MAX_NAMESPACES_PER_OWNER: Tunable = Tunable::new(256);
+/// Paths that the rules of one owner's namespaces, all together, have the
+/// kernel follow (watches, executables, directory trees): each is an
+/// fsnotify mark, which every change to the directory it sits on visits,
+/// whoever makes the change. As inotify's instances, it bounds what one
+/// user adds to everyone's file system operations.
+pub(crate) static MAX_WATCHES_PER_OWNER: Tunable = Tunable::new(256);
 /// KiB of records one namespace may have queued.
 pub(crate) static MAX_QUEUED_KIB: Tunable = Tunable::new(1024);
 /// Namespaces with audit state now (read-only), for admins and tests.
@@ -58,6 +64,7 @@ pub(crate) static NAMESPACES: Tunable = Tunable::new(0);
 /// Registered namespace daemons now (read-only), for admins and tests.
 pub(crate) static DAEMONS: Tunable = Tunable::new(0);
 
+static ZERO: Tunable = Tunable::new(0);
 static ONE: Tunable = Tunable::new(1);
 /// Rule indexes are 16 bits; this stays well below.
 static RULES_CEILING: Tunable = Tunable::new(16384);
@@ -68,7 +75,7 @@ static KIB_CEILING: Tunable = Tunable::new(1 << 20);
 struct Table(UnsafeCell<[bindings::ctl_table; ENTRIES]>);
 
 /// The number of files in `kernel/auditns/`.
-const ENTRIES: usize = 6;
+const ENTRIES: usize = 7;
 
 // SAFETY: the table is never written after it is built at compile time.
 unsafe impl Sync for Table {}
@@ -78,6 +85,15 @@ const fn entry(
     value: &'static Tunable,
     ceiling: &'static Tunable,
 ) -> bindings::ctl_table {
+    bounded(name, value, &ONE, ceiling)
+}
+
+const fn bounded(
+    name: &'static kernel::str::CStr,
+    value: &'static Tunable,
+    floor: &'static Tunable,
+    ceiling: &'static Tunable,
+) -> bindings::ctl_table {
     bindings::ctl_table {
         procname: name.as_char_ptr(),
         data: value.as_ptr(),
@@ -85,7 +101,7 @@ const fn entry(
         mode: 0o644,
         proc_handler: Some(bindings::proc_dointvec_minmax),
         poll: core::ptr::null_mut(),
-        extra1: ONE.as_ptr(),
+        extra1: floor.as_ptr(),
         extra2: ceiling.as_ptr(),
     }
 }
@@ -114,6 +130,13 @@ static TABLE: Table = Table(UnsafeCell::new([
     entry(
         c_str!("max_namespaces_per_owner"),
         &MAX_NAMESPACES_PER_OWNER,
+        &NAMESPACES_CEILING,
+    ),
+    // 0 keeps unprivileged namespaces from watching anything.
+    bounded(
+        c_str!("max_watches_per_owner"),
+        &MAX_WATCHES_PER_OWNER,
+        &ZERO,
         &NAMESPACES_CEILING,
     ),
     entry(c_str!("max_queued_kib"), &MAX_QUEUED_KIB, &KIB_CEILING),

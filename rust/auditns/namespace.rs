@@ -87,6 +87,10 @@ pub(crate) struct Namespace {
     /// The `struct pid` of the registered daemon's process, 0 without one,
     /// so that process exits are checked without a lock.
     daemon_process: AtomicUsize,
+    /// The marks (watched paths) that the rules hold, charged to
+    /// `owner` against `limits::MAX_WATCHES_PER_OWNER` under the
+    /// registry's mutex.
+    pub(crate) marks: AtomicUsize,
     /// The delivery's next wait for a full socket, in jiffies (0: the
     /// shortest); used by the delivery work only, never run twice at once.
     pub(crate) retry_jiffies: AtomicUsize,
@@ -143,6 +147,7 @@ impl Namespace {
                 own_syscalls: [const { AtomicU32::new(0) }; rule::BITMASK_WORDS],
                 selection: Selection(Opaque::new(bindings::audit_ext_userns::default())),
                 daemon_process: AtomicUsize::new(0),
+                marks: AtomicUsize::new(0),
                 retry_jiffies: AtomicUsize::new(0),
                 delivery <- DeliveryWork::new(),
                 kill_work <- kernel::new_work!("auditns::Namespace::kill_work"),

@@ -192,7 +192,15 @@ impl NsRegistry {
         let rule = RuleView::parse(&data).map_err(crate::errno_error)?;
         let data = &data[..rule.wire_len()];
         let result = match op {
-            RuleOp::Add => ns.add_rule(&rule, data),
+            RuleOp::Add => {
+                // The owner's budget of marks is checked before any path is
+                // resolved.
+                let marks = rule.mark_count();
+                self.charge_marks(ns, marks).and_then(|()| {
+                    ns.add_rule(&rule, data)
+                        .inspect_err(|_| ns.release_marks(marks))
+                })
+            }
             RuleOp::Remove => ns.del_rule(&rule, data),
         };
         let (key, list) = (rule.key(), rule.list);

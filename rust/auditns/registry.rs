@@ -131,6 +131,29 @@ impl NsRegistry {
         Ok(fresh)
     }
 
+    /// Charges `count` marks for a rule of `ns` to its owner: `ENOSPC` if
+    /// the owner's namespaces hold `limits::MAX_WATCHES_PER_OWNER` marks
+    /// with them. The rule's removal gives them back
+    /// (`Namespace::release_marks`).
+    pub(crate) fn charge_marks(&self, ns: &Namespace, count: usize) -> Result {
+        if count == 0 {
+            return Ok(());
+        }
+        // Taken under the mutex, so that two namespaces of one owner do not
+        // both take the last marks; a release only lowers the sum.
+        let namespaces = self.namespaces.lock();
+        let owned: usize = namespaces
+            .iter()
+            .filter(|other| other.owner == ns.owner)
+            .map(|other| other.marks.load(Ordering::Relaxed))
+            .sum();
+        if owned + count > crate::limits::MAX_WATCHES_PER_OWNER.get() {
+            return Err(ENOSPC);
+        }
+        ns.marks.fetch_add(count, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// The namespaces, from `userns` up to but not including the initial
     /// one, whose daemon listens, nearest first.
     pub(crate) fn listening_chain(&self, userns: UserNs) -> Result<KVec<Arc<Namespace>>> {

@@ -6,12 +6,12 @@
 use crate::kvec;
 use crate::namespace::Namespace;
 use crate::nsref::{PidNsRef, UserNs};
-use crate::rule::{self, EventFields, Objects, RuleMarks, RuleView};
+use crate::rule::{self, AtTaskCreation, EventFields, Objects, RuleMarks, RuleView};
 use crate::rule_index;
 use crate::task::TaskRef;
-use crate::watch::Watch;
-use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull};
-use kernel::{bindings, prelude::*};
+use crate::watch::{Tree, Watch};
+use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull, sync::atomic::Ordering};
+use kernel::{bindings, prelude::*, sync::Arc};
 
 /// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back,
 /// and what matching needs, parsed once when it was added.
@@ -26,8 +26,10 @@ pub(crate) struct StoredRule {
     key: Option<KVec<u8>>,
     /// The watched path (`path=`, `-w`): the rule is tried on each object.
     watch: Option<Watch>,
-    /// The executable (`exe=`).
-    exe: Option<Watch>,
+    /// The executable (`exe=`), shared with the exclude list's copy.
+    exe: Option<Arc<Watch>>,
+    /// The directory tree (`dir=`, `-w DIR/`).
+    tree: Option<Tree>,
     /// Whether the rule is tried on each object (a watch or inode rule).
     per_object: bool,
 }
@@ -38,11 +40,11 @@ impl StoredRule {
     fn new(rule: &RuleView<'_>, data: &[u8]) -> Result<Self> {
         let mut copy = KVec::with_capacity(data.len(), GFP_KERNEL_ACCOUNT)?;
         copy.extend_from_slice(data, GFP_KERNEL_ACCOUNT)?;
+        // The key stays among the fields: a user or exclude rule stops
+        // where upstream's audit_filter() meets it.
         let mut fields = KVec::new();
         for field in rule.fields() {
-            if field.id != rule::field::FILTERKEY {
-                fields.push(field, GFP_KERNEL_ACCOUNT)?;
-            }
+            fields.push(field, GFP_KERNEL_ACCOUNT)?;
         }
         let key = match rule.key() {
             Some(key) => {
@@ -60,9 +62,20 @@ impl StoredRule {
             fields,
             key,
             watch: rule.watch_path().map(Watch::new).transpose()?,
-            exe: rule.exe_path().map(Watch::new).transpose()?,
+            exe: match rule.exe_path() {
+                Some(path) => Some(Arc::new(Watch::new(path)?, GFP_KERNEL_ACCOUNT)?),
+                None => None,
+            },
+            tree: rule.tree_path().map(Tree::new).transpose()?,
             per_object: rule.per_object(),
         })
+    }
+
+    /// The marks the rule holds, as `RuleView::mark_count` counts them.
+    fn mark_count(&self) -> usize {
+        usize::from(self.watch.is_some())
+            + usize::from(self.exe.is_some())
+            + usize::from(self.tree.is_some())
     }
 
     /// The wire form.
@@ -97,7 +110,11 @@ impl RuleMarks for StoredRule {
     }
 
     fn exe_matches(&self) -> bool {
-        self.exe.as_ref().is_some_and(Watch::is_current_exe)
+        self.exe.as_ref().is_some_and(|exe| exe.is_current_exe())
+    }
+
+    fn tree_matches(&self) -> bool {
+        self.tree.as_ref().is_some_and(Tree::has_current_path)
     }
 }
 
@@ -105,26 +122,50 @@ impl RuleMarks for StoredRule {
 pub(crate) struct ExcludeRule {
     action: u32,
     fields: KVec<rule::Field>,
+    exe: Option<Arc<Watch>>,
 }
 
-/// A record's own fields, for the exclude list: upstream tests the message
-/// type there (and the current task's ids, which a namespace's record,
-/// translated later, does not use; such rules never match here).
-struct RecordFields(u32);
-
-impl EventFields for RecordFields {
-    fn value(&self, id: u32) -> Option<u64> {
-        (id == rule::field::MSGTYPE).then_some(u64::from(self.0))
+impl RuleMarks for ExcludeRule {
+    fn exe_matches(&self) -> bool {
+        self.exe.as_ref().is_some_and(|exe| exe.is_current_exe())
     }
 }
 
-/// Whether the first exclude rule that holds for a record of `msg_type`
-/// drops it.
-pub(crate) fn excluded(rules: &[ExcludeRule], msg_type: u32) -> bool {
-    rules
+/// A record's fields for the exclude list, as upstream's `audit_filter()`
+/// reads them: its type, and the ids of the task that writes it, current,
+/// read only if a rule tests one.
+struct RecordFields<F> {
+    msg_type: u32,
+    task: OnceCell<TaskFields>,
+    read_task: F,
+}
+
+impl<F: Fn() -> TaskFields> EventFields for RecordFields<F> {
+    fn value(&self, id: u32) -> Option<u64> {
+        if id == rule::field::MSGTYPE {
+            return Some(u64::from(self.msg_type));
+        }
+        self.task.get_or_init(&self.read_task).value(id)
+    }
+}
+
+/// Whether the exclude list drops a record of `msg_type` that current
+/// writes; `task` reads current's fields in the namespace's view. Never
+/// sleeps.
+pub(crate) fn excluded(
+    rules: &[ExcludeRule],
+    msg_type: u32,
+    task: impl Fn() -> TaskFields,
+) -> bool {
+    let record = RecordFields {
+        msg_type,
+        task: OnceCell::new(),
+        read_task: task,
+    };
+    let rules = rules
         .iter()
-        .find(|rule| rule::fields_match(rule.fields.iter().copied(), &RecordFields(msg_type)))
-        .is_some_and(|rule| rule.action == rule::action::NEVER)
+        .map(|rule| (rule.action, rule.fields.as_slice(), rule));
+    !rule::record_kept(rule::list::EXCLUDE, rules, &record)
 }
 
 /// A namespace's rules.
@@ -143,6 +184,11 @@ pub(crate) struct Rules {
     /// False if the index could not be rebuilt (no memory): every exit
     /// rule is then tested, as upstream does.
     index_valid: bool,
+    /// Whether `other` holds task-list rules, tried before the exit rules.
+    has_task_rules: bool,
+    /// The `fstype` fields of the filesystem list's never rules: objects
+    /// on those file systems are not the namespace's to see.
+    fs_never: KVec<rule::Field>,
 }
 
 impl Rules {
@@ -155,18 +201,43 @@ impl Rules {
             wide: KVec::new(),
             per_object: KVec::new(),
             index_valid: true,
+            has_task_rules: false,
+            fs_never: KVec::new(),
         }
     }
 
     /// Rebuilds the syscall index of the exit rules (see `rule_index`);
-    /// returns the union of the syscalls they name.
+    /// returns the syscalls the namespace must see: the union of those the
+    /// exit rules name, or all of them if an always rule of the task list
+    /// may record any.
     fn rebuild_index(&mut self) -> [u32; rule::BITMASK_WORDS] {
         self.index_valid = self.try_rebuild_index().is_ok();
+        let task_rules = || self.other.iter().filter(|r| r.list == rule::list::TASK);
+        self.has_task_rules = task_rules().next().is_some();
+        if task_rules().any(|r| r.action == rule::action::ALWAYS) {
+            return [u32::MAX; rule::BITMASK_WORDS];
+        }
         let mut union = [0u32; rule::BITMASK_WORDS];
         for stored in self.exit.iter() {
             rule_index::add_to_union(&mut union, &stored.mask);
         }
         union
+    }
+
+    /// Collects the filesystem list's never fields anew after a change.
+    fn rebuild_fs_never(&mut self) -> Result {
+        let mut fs_never = KVec::new();
+        for stored in self.other.iter() {
+            if stored.list == rule::list::FS && stored.action == rule::action::NEVER {
+                for field in stored.fields.iter() {
+                    if field.id == rule::field::FSTYPE {
+                        fs_never.push(*field, GFP_KERNEL_ACCOUNT)?;
+                    }
+                }
+            }
+        }
+        self.fs_never = fs_never;
+        Ok(())
     }
 
     fn try_rebuild_index(&mut self) -> Result {
@@ -219,10 +290,15 @@ impl Namespace {
             list.as_mut_slice().rotate_right(1);
         }
         let mut changed = false;
-        if is_exit {
+        if is_exit || rule.list == rule::list::TASK {
             changed = self.set_own_syscalls(&rules.rebuild_index());
-        } else if rule.list == rule::list::EXCLUDE {
-            if let Err(err) = self.sync_exclude(&rules) {
+        } else if rule.list == rule::list::FS || rule.list == rule::list::EXCLUDE {
+            let synced = if rule.list == rule::list::FS {
+                rules.rebuild_fs_never()
+            } else {
+                self.sync_exclude(&rules)
+            };
+            if let Err(err) = synced {
                 // Take the rule back: what the kernel filters with and what
                 // it lists must not differ.
                 let at = if rule.prepend {
@@ -254,10 +330,15 @@ impl Namespace {
             .ok_or(ENOENT)?;
         let removed = kvec::remove(list, index);
         let mut changed = false;
-        if is_exit {
+        if is_exit || rule.list == rule::list::TASK {
             changed = self.set_own_syscalls(&rules.rebuild_index());
-        } else if rule.list == rule::list::EXCLUDE {
-            if let Err(err) = self.sync_exclude(&rules) {
+        } else if rule.list == rule::list::FS || rule.list == rule::list::EXCLUDE {
+            let synced = if rule.list == rule::list::FS {
+                rules.rebuild_fs_never()
+            } else {
+                self.sync_exclude(&rules)
+            };
+            if let Err(err) = synced {
                 // Put the rule back where it was, as the filter still has it.
                 if let Some(removed) = removed {
                     if rules.other.push(removed, GFP_KERNEL_ACCOUNT).is_ok() {
@@ -267,8 +348,15 @@ impl Namespace {
                 return Err(err);
             }
         }
-        drop(removed);
+        if let Some(removed) = removed {
+            self.release_marks(removed.mark_count());
+        }
         Ok(changed)
+    }
+
+    /// Gives back marks that `NsRegistry::charge_marks` charged.
+    pub(crate) fn release_marks(&self, count: usize) {
+        self.marks.fetch_sub(count, Ordering::Relaxed);
     }
 
     /// Copies the exclude list where records are filtered; called with the
@@ -283,6 +371,7 @@ impl Namespace {
                 ExcludeRule {
                     action: stored.action,
                     fields,
+                    exe: stored.exe.clone(),
                 },
                 GFP_KERNEL_ACCOUNT,
             )?;
@@ -296,15 +385,21 @@ impl Namespace {
     pub(crate) fn clear_rules(&self) -> usize {
         let mut rules = self.rules.lock();
         let exit = core::mem::take(&mut rules.exit);
-        rules.other = KVec::new();
+        let other = core::mem::take(&mut rules.other);
+        let marks = Iterator::chain(exit.iter(), other.iter())
+            .map(StoredRule::mark_count)
+            .sum();
+        self.release_marks(marks);
+        rules.fs_never = KVec::new();
         let _ = self.set_own_syscalls(&rules.rebuild_index());
         let exclude = core::mem::take(&mut self.state.lock().exclude);
         drop(exclude);
         exit.len()
     }
 
-    /// Decides syscall `nr` of the current task with the exit rules:
-    /// `Some(key)` if a rule selects it (with the rule's key, if any).
+    /// Decides syscall `nr` of the current task with the task and exit
+    /// rules: `Some` if a rule selects it, with the rule's key and the
+    /// `PATH` records the namespace does not see.
     /// `event` builds the event's fields in this namespace's view; it is
     /// called only if some rule names the syscall, so rules for other
     /// syscalls cost nothing.
@@ -312,7 +407,7 @@ impl Namespace {
         &self,
         nr: u16,
         event: impl FnOnce(&PidNsRef) -> SyscallEvent<'a>,
-    ) -> Option<Option<KVec<u8>>> {
+    ) -> Option<Selected> {
         let daemon = self.listener()?;
         // The daemon is not audited by its own namespace's rules, as
         // upstream's auditd_test_task() exempts the host's: its reads and
@@ -327,9 +422,32 @@ impl Namespace {
                 .get(usize::from(index))
                 .is_some_and(|rule| rule.has_syscall(nr))
         };
-        // The event is built once, when a rule first needs it.
+        // The event is built once, when a rule first needs it, without the
+        // objects that the filesystem list leaves out.
+        let fs_never = &rules.fs_never;
+        let event = |view: &PidNsRef| event(view).without_file_systems(fs_never);
         let (mut make, mut built) = (Some(event), None);
         let view = &daemon.view;
+        // The task rules first. Upstream's audit_filter_task() decides a
+        // task's state with them once, when it is created; here they are
+        // tried at each syscall, on the task as it is then. A never rule
+        // leaves the task unaudited; an always rule records each syscall
+        // that no exit rule decides.
+        let mut by_task = None;
+        if rules.has_task_rules {
+            let task = AtTaskCreation(build_once(&mut built, &mut make, view)?);
+            let first = rules
+                .other
+                .iter()
+                .filter(|rule| rule.list == rule::list::TASK)
+                .find(|rule| rule.matches(&task));
+            if let Some(rule) = first {
+                if rule.action != rule::action::ALWAYS {
+                    return None;
+                }
+                by_task = Some(rule);
+            }
+        }
         // The first syscall rule that covers the syscall and whose fields
         // hold, as upstream's audit_filter_syscall().
         let mut syscall_rule = |index: u16| -> Option<&StoredRule> {
@@ -361,12 +479,17 @@ impl Namespace {
                 });
             }
         }
-        let chosen = by_object.or(by_syscall);
-        let rule = chosen?;
+        let rule = by_object.or(by_syscall).or(by_task)?;
         if rule.action != rule::action::ALWAYS {
             return None;
         }
-        let key = match &rule.key {
+        // An exit rule without a key leaves the task rule's, as upstream's
+        // context keeps it.
+        let key = match rule
+            .key
+            .as_ref()
+            .or(by_task.and_then(|task| task.key.as_ref()))
+        {
             Some(key) => {
                 let mut copy = KVec::with_capacity(key.len(), GFP_KERNEL).ok()?;
                 copy.extend_from_slice(key, GFP_KERNEL).ok()?;
@@ -374,7 +497,12 @@ impl Namespace {
             }
             None => None,
         };
-        Some(key)
+        let hidden_items = if fs_never.is_empty() {
+            0
+        } else {
+            build_once(&mut built, &mut make, view).map_or(0, SyscallEvent::hidden_items)
+        };
+        Some(Selected { key, hidden_items })
     }
 
     /// Whether the user list drops a user message of `msg_type` from the
@@ -390,12 +518,12 @@ impl Namespace {
             task: self.current_task_fields(&daemon.view),
         };
         let rules = self.rules.lock();
-        rules
+        let user = rules
             .other
             .iter()
             .filter(|rule| rule.list == rule::list::USER)
-            .find(|rule| rule.matches(&event))
-            .is_some_and(|rule| rule.action == rule::action::NEVER)
+            .map(|rule| (rule.action, rule.fields.as_slice(), rule));
+        !rule::record_kept(rule::list::USER, user, &event)
     }
 
     /// The current task's ids in this namespace and PIDs in `view`.
@@ -472,6 +600,15 @@ impl EventFields for TaskFields {
     }
 }
 
+/// What a namespace's rules decided for a syscall event it receives.
+pub(crate) struct Selected {
+    /// The key of the rule that selected the event.
+    pub(crate) key: Option<KVec<u8>>,
+    /// The `item=` numbers (below 64) of the `PATH` records of objects the
+    /// namespace's filesystem list leaves out.
+    pub(crate) hidden_items: u64,
+}
+
 /// The current syscall event, as one namespace's rules see it.
 pub(crate) struct SyscallEvent<'a> {
     pub(crate) info: bindings::audit_ext_syscall,
@@ -479,8 +616,11 @@ pub(crate) struct SyscallEvent<'a> {
     ctx: ExitContext<'a>,
     /// The namespace whose view the objects' owners are in.
     userns: UserNs,
-    /// The event's objects, read when a rule first tests one.
-    objects: OnceCell<KVec<rule::Object>>,
+    /// The `fstype` fields of the namespace's filesystem never rules.
+    fs_never: &'a [rule::Field],
+    /// The event's objects, read when a rule first tests one, and the
+    /// `item=` numbers of those the filesystem list leaves out.
+    objects: OnceCell<(KVec<rule::Object>, u64)>,
 }
 
 impl<'a> SyscallEvent<'a> {
@@ -496,8 +636,48 @@ impl<'a> SyscallEvent<'a> {
             task,
             ctx,
             userns,
+            fs_never: &[],
             objects: OnceCell::new(),
         }
+    }
+
+    /// The event without the objects on the file systems that `fs_never`,
+    /// the `fstype` fields of never rules, names, as upstream's
+    /// `__audit_inode()` does not record them.
+    fn without_file_systems(self, fs_never: &'a [rule::Field]) -> Self {
+        Self { fs_never, ..self }
+    }
+
+    /// The objects the rules see, and the `item=` numbers of the others.
+    fn objects_and_hidden_items(&self) -> &(KVec<rule::Object>, u64) {
+        self.objects.get_or_init(|| {
+            let all = self.ctx.objects(self.userns);
+            if self.fs_never.is_empty() {
+                return (all, 0);
+            }
+            let (mut kept, mut hidden, mut item) = (KVec::new(), 0u64, 0u32);
+            for object in all {
+                let left_out =
+                    rule::fs_excluded([(rule::action::NEVER, self.fs_never)], object.fs_magic);
+                if !object.hidden {
+                    if left_out && item < 64 {
+                        hidden |= 1 << item;
+                    }
+                    item += 1;
+                }
+                // Without memory for it an object is left out too.
+                if !left_out && kept.push(object, GFP_KERNEL).is_err() {
+                    break;
+                }
+            }
+            (kept, hidden)
+        })
+    }
+
+    /// The `item=` numbers (below 64) of the `PATH` records of objects that
+    /// the filesystem list leaves out.
+    fn hidden_items(&self) -> u64 {
+        self.objects_and_hidden_items().1
     }
 }
 
@@ -515,9 +695,7 @@ impl EventFields for SyscallEvent<'_> {
     }
 
     fn objects(&self) -> &[rule::Object] {
-        self.objects
-            .get_or_init(|| self.ctx.objects(self.userns))
-            .as_slice()
+        self.objects_and_hidden_items().0.as_slice()
     }
 
     fn perm(&self, mask: u32) -> bool {
@@ -586,6 +764,8 @@ impl ExitContext<'_> {
                     uid: name.uid,
                     gid: name.gid,
                     kind: name.type_,
+                    fs_magic: name.fs_magic as u64,
+                    hidden: name.hidden,
                 };
                 if objects.push(object, GFP_KERNEL).is_err() {
                     return objects;

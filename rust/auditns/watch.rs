@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Watched paths: the kernel objects behind a rule's `path=` (`-w`) and
-//! `exe=` fields.
+//! Watched paths: the kernel objects behind a rule's `path=` (`-w`),
+//! `exe=` and `dir=` fields.
 //!
 //! The audit core follows a watched path with an fsnotify mark on its
 //! parent directory (see `audit_ext_watch()`), resolved when the rule is
@@ -55,6 +55,8 @@ impl Watch {
             uid: object.uid,
             gid: object.gid,
             type_: object.kind,
+            fs_magic: object.fs_magic as _,
+            hidden: object.hidden,
         };
         // SAFETY: by the type invariant the mark is live; `name` is a
         // local.
@@ -73,5 +75,56 @@ impl Drop for Watch {
         // SAFETY: by the type invariant the mark is live and this is its
         // only owner.
         unsafe { bindings::audit_ext_unwatch(self.0.as_ptr()) };
+    }
+}
+
+/// A watched directory tree (`dir=`, `-w DIR/`).
+///
+/// The audit core marks the directory, resolved when the rule is added in
+/// the root and mount namespace of the task that adds it (see
+/// `audit_ext_tree_get()`), and notes, as each path of a syscall of a
+/// task whose namespace selects the syscall is looked up, the marked
+/// directories the path lies in. Rules of any namespace on one directory
+/// share its mark.
+///
+/// # Invariants
+///
+/// `0` was returned by `audit_ext_tree_get()` and is put on drop.
+pub(crate) struct Tree(NonNull<bindings::audit_ext_tree>);
+
+// SAFETY: a tree may be read and put from any task; the audit core
+// serialises its changes.
+unsafe impl Send for Tree {}
+// SAFETY: as above; nothing here changes the tree.
+unsafe impl Sync for Tree {}
+
+impl Tree {
+    /// Watches the tree at `path`, an absolute path, as the current task
+    /// resolves it.
+    ///
+    /// Returns `EINVAL` for a path that is not absolute, `ENOTDIR` if it
+    /// names no directory, or what resolving it returned (`ENOENT` if it
+    /// does not exist). Charged to the current task's memory cgroup. May
+    /// sleep.
+    pub(crate) fn new(path: &[u8]) -> Result<Self> {
+        // SAFETY: `path` is readable for its length; the call copies what
+        // it keeps.
+        let tree = unsafe { bindings::audit_ext_tree_get(path.as_ptr().cast(), path.len()) };
+        let tree = from_err_ptr(tree)?;
+        NonNull::new(tree).map(Self).ok_or(EINVAL)
+    }
+
+    /// Whether a path of the current task's syscall lies in the tree.
+    pub(crate) fn has_current_path(&self) -> bool {
+        // SAFETY: by the type invariant the tree is live.
+        unsafe { bindings::audit_ext_tree_hit(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the tree is live and this is the
+        // owner of the reference that `new` took.
+        unsafe { bindings::audit_ext_tree_put(self.0.as_ptr()) };
     }
 }

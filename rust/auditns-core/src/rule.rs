@@ -250,6 +250,7 @@ pub struct RuleView<'a> {
     key: Option<Range<usize>>,
     watch: Option<Range<usize>>,
     exe: Option<Range<usize>>,
+    tree: Option<Range<usize>>,
     per_object: bool,
 }
 
@@ -257,8 +258,9 @@ pub struct RuleView<'a> {
 pub const PATH_MAX: usize = 4096;
 
 /// The kernel objects that a rule's path fields stand for, resolved when
-/// the rule was added: the watched path (`-w`, `path=`) and the executable
-/// (`exe=`). A rule without them tests neither.
+/// the rule was added: the watched path (`-w`, `path=`), the executable
+/// (`exe=`) and the directory tree (`dir=`). A rule without them tests
+/// none.
 pub trait RuleMarks {
     /// Whether `object` is the watched file.
     fn watch_matches(&self, _object: &Object) -> bool {
@@ -267,6 +269,12 @@ pub trait RuleMarks {
 
     /// Whether the current task runs the rule's executable.
     fn exe_matches(&self) -> bool {
+        false
+    }
+
+    /// Whether a path of the current task's event lies in the rule's
+    /// directory tree.
+    fn tree_matches(&self) -> bool {
         false
     }
 }
@@ -308,6 +316,11 @@ pub struct Object {
     pub gid: u32,
     /// `AUDIT_TYPE_*` of the entry: how the syscall used the object.
     pub kind: u8,
+    /// The magic number of its file system (`AUDIT_FSTYPE`), 0 if unknown.
+    pub fs_magic: u64,
+    /// Whether the entry has no `PATH` record; the others are numbered
+    /// `item=0`, 1, ... in order.
+    pub hidden: bool,
 }
 
 /// The values of an event, as the owner of the rule sees them.
@@ -355,6 +368,10 @@ fn field_valid(list: u32, id: u32, op: Op, value: u32) -> Result<(), i32> {
         MSGTYPE if list != list::EXCLUDE && list != list::USER => return einval,
         FSTYPE if list != list::FS => return einval,
         _ => {}
+    }
+    // The filesystem list tests nothing else.
+    if list == list::FS && id != FSTYPE && id != FILTERKEY {
+        return einval;
     }
     let bit_op = matches!(op, Op::BitMask | Op::BitTest);
     match id {
@@ -438,8 +455,8 @@ impl<'a> RuleView<'a> {
         }
         let list = flags & !FLAG_PREPEND;
         match list {
-            list::USER | list::EXIT | list::EXCLUDE => {}
-            list::TASK | list::FS | list::URING_EXIT => return Err(EOPNOTSUPP),
+            list::USER | list::TASK | list::EXIT | list::EXCLUDE | list::FS => {}
+            list::URING_EXIT => return Err(EOPNOTSUPP),
             _ => return Err(EINVAL),
         }
         if action != action::NEVER && action != action::ALWAYS {
@@ -461,6 +478,7 @@ impl<'a> RuleView<'a> {
             key: None,
             watch: None,
             exe: None,
+            tree: None,
             per_object: false,
         };
         let mut consumed = 0usize;
@@ -507,7 +525,7 @@ impl<'a> RuleView<'a> {
                 field::INODE => {
                     // One inode or watch per rule, on the exit list, as
                     // upstream's audit_to_inode().
-                    if list != list::EXIT || rule.per_object || !op.is_equality() {
+                    if list != list::EXIT || rule.names_objects() || !op.is_equality() {
                         return Err(EINVAL);
                     }
                     rule.per_object = true;
@@ -526,7 +544,7 @@ impl<'a> RuleView<'a> {
                         || path.last() == Some(&b'/')
                         || list != list::EXIT
                         || op != Op::Equal
-                        || rule.per_object
+                        || rule.names_objects()
                     {
                         return Err(EINVAL);
                     }
@@ -534,8 +552,6 @@ impl<'a> RuleView<'a> {
                     rule.watch = Some(range);
                     u64::from(wire_value)
                 }
-                // Records are filtered where the task is not at hand.
-                field::EXE if list == list::EXCLUDE => return Err(EOPNOTSUPP),
                 field::EXE => {
                     let len = wire_value as usize;
                     if rule.exe.is_some() || len > PATH_MAX {
@@ -549,11 +565,27 @@ impl<'a> RuleView<'a> {
                     rule.exe = Some(range);
                     u64::from(wire_value)
                 }
-                // Trees and labels are left to the host: they need kernel
-                // objects a namespace does not have yet.
-                field::DIR => return Err(EOPNOTSUPP),
+                field::DIR => {
+                    // As upstream's audit_make_tree(), which, unlike a
+                    // watch, takes a path ending in '/'.
+                    let len = wire_value as usize;
+                    if len > PATH_MAX {
+                        return Err(errno::ENAMETOOLONG);
+                    }
+                    let range = take(len)?;
+                    if buf[range.clone()].first() != Some(&b'/')
+                        || list != list::EXIT
+                        || op != Op::Equal
+                        || rule.names_objects()
+                    {
+                        return Err(EINVAL);
+                    }
+                    rule.tree = Some(range);
+                    u64::from(wire_value)
+                }
                 id if is_lsm_field(id) => return Err(EOPNOTSUPP),
                 field::ARCH
+                | field::FSTYPE
                 | field::LOGINUID_SET
                 | field::MSGTYPE
                 | field::DEVMAJOR
@@ -615,11 +647,35 @@ impl<'a> RuleView<'a> {
         self.exe.clone().map(|range| &self.buf[range])
     }
 
+    /// The directory tree (`dir=`, `-w DIR/`), if the rule has one.
+    pub fn tree_path(&self) -> Option<&'a [u8]> {
+        self.tree.clone().map(|range| &self.buf[range])
+    }
+
+    /// How many paths the rule has the kernel follow (watch, executable,
+    /// tree): each costs a mark that the host bounds per owner.
+    pub fn mark_count(&self) -> usize {
+        [
+            self.watch.is_some(),
+            self.exe.is_some(),
+            self.tree.is_some(),
+        ]
+        .into_iter()
+        .filter(|&has| has)
+        .count()
+    }
+
     /// Whether the rule is tried on each object of an event in turn (it
     /// has a watch or an inode field), as upstream keeps such rules apart
     /// from the syscall rules.
     pub fn per_object(&self) -> bool {
         self.per_object
+    }
+
+    /// Whether the rule already names its objects by inode, watch or tree:
+    /// upstream allows one of them per rule.
+    fn names_objects(&self) -> bool {
+        self.per_object || self.tree.is_some()
     }
 
     /// Whether the rule covers syscall `nr`.
@@ -687,6 +743,8 @@ fn field_holds(
             Objects::One(object) => marks.watch_matches(object),
         },
         EXE => marks.exe_matches() != (op == Op::NotEqual),
+        // As upstream's match_tree_refs(): any path of the event.
+        DIR => marks.tree_matches(),
         DEVMAJOR => any_object(&|o| {
             op.compare(o.dev_major.into(), want) || op.compare(o.rdev_major.into(), want)
         }),
@@ -696,7 +754,6 @@ fn field_holds(
         INODE => any_object(&|o| op.compare(o.ino, want)),
         OBJ_UID => any_object(&|o| op.compare(o.uid.into(), want)),
         OBJ_GID => any_object(&|o| op.compare(o.gid.into(), want)),
-        // Upstream's audit_match_filetype() ignores the operator.
         // Upstream's audit_match_filetype() ignores the operator and the
         // object tried.
         FILETYPE => event
@@ -724,6 +781,74 @@ fn field_holds(
         }
         id => event.value(id).is_some_and(|value| op.compare(value, want)),
     }
+}
+
+/// An event's task as a task-list rule sees it: upstream's
+/// `audit_filter_task()` runs `audit_filter_rules()` without a context, so
+/// that only the task's own ids and credentials hold; the parent's PID,
+/// the architecture, syscall fields and objects never do.
+pub struct AtTaskCreation<'e, E>(pub &'e E);
+
+impl<E: EventFields> EventFields for AtTaskCreation<'_, E> {
+    fn value(&self, id: u32) -> Option<u64> {
+        use field::*;
+        match id {
+            PPID | ARCH | EXIT | SUCCESS | ARG0..=ARG3 => None,
+            id => self.0.value(id),
+        }
+    }
+}
+
+/// Whether the filesystem list leaves out an object on a file system of
+/// magic `fs_magic`, as upstream's `__audit_inode()` decides: a field
+/// `fstype` of a `never` rule that holds for it, in any rule and in any
+/// place of the rule. `rules` gives each rule's action and fields.
+pub fn fs_excluded<'r>(rules: impl IntoIterator<Item = (u32, &'r [Field])>, fs_magic: u64) -> bool {
+    rules.into_iter().any(|(action, fields)| {
+        action == action::NEVER
+            && fields
+                .iter()
+                .any(|f| f.id == field::FSTYPE && f.op.compare(fs_magic, f.value))
+    })
+}
+
+/// Whether a record is kept, as upstream's `audit_filter()` decides it for
+/// the user and exclude lists: `rules` in order, each with its action, its
+/// fields (the key among them, where it was written) and its marks;
+/// `record` gives the message type and the fields of the task that writes
+/// the record.
+///
+/// The first rule whose fields all hold decides: on the user list a
+/// `never` rule drops the record, on the exclude list any rule does. A
+/// rule without fields never holds. A field that `audit_filter()` does not
+/// test (anything but the pid, uid, gid, login uid, message type and
+/// executable), once the fields before it have held, ends the filtering
+/// and keeps the record, as upstream does.
+pub fn record_kept<'r, M: RuleMarks + 'r>(
+    list: u32,
+    rules: impl IntoIterator<Item = (u32, &'r [Field], &'r M)>,
+    record: &impl EventFields,
+) -> bool {
+    use field::*;
+    for (action, fields, marks) in rules {
+        let mut holds = false;
+        for field in fields {
+            holds = match field.id {
+                PID | UID | GID | LOGINUID | LOGINUID_SET | MSGTYPE => record
+                    .value(field.id)
+                    .is_some_and(|value| field.op.compare(value, field.value)),
+                EXE => marks.exe_matches() != (field.op == Op::NotEqual),
+                _ => return true,
+            };
+            if !holds {
+                break;
+            }
+        }
+        if holds {
+            return !(action == action::NEVER || list == list::EXCLUDE);
+        }
+    }
+    true
 }
 
 /// Replaces the class bits of a syscall mask (its top [`SYSCALL_CLASSES`]
@@ -973,7 +1098,7 @@ mod tests {
             (RuleBuilder::new(list::EXIT, 1), errno::EINVAL),
             (RuleBuilder::new(2, action::ALWAYS), errno::EINVAL),
             (
-                RuleBuilder::new(list::TASK, action::ALWAYS),
+                RuleBuilder::new(list::URING_EXIT, action::NEVER),
                 errno::EOPNOTSUPP,
             ),
             (
@@ -994,13 +1119,7 @@ mod tests {
             ),
             (
                 RuleBuilder::new(list::EXIT, action::ALWAYS).field(field::DIR, Op::Equal, 0),
-                errno::EOPNOTSUPP,
-            ),
-            (
-                RuleBuilder::new(list::EXCLUDE, action::NEVER)
-                    .raw_bytes(b"/bin/sh")
-                    .field(field::EXE, Op::NotEqual, 7),
-                errno::EOPNOTSUPP,
+                errno::EINVAL,
             ),
             (
                 RuleBuilder::new(list::EXIT, action::ALWAYS).field(9999, Op::Equal, 0),
@@ -1092,6 +1211,8 @@ mod tests {
         uid: 1000,
         gid: 100,
         kind: 0,
+        fs_magic: 0xef53,
+        hidden: false,
     };
     const TTY: Object = Object {
         ino: 20,
@@ -1103,6 +1224,8 @@ mod tests {
         uid: 0,
         gid: 5,
         kind: 0,
+        fs_magic: 0x1cd1,
+        hidden: false,
     };
 
     #[test]
@@ -1228,11 +1351,12 @@ mod tests {
         }
     }
 
-    /// A rule's marks, for tests: the watched inode and whether the task
-    /// runs the executable.
+    /// A rule's marks, for tests: the watched inode, whether the task
+    /// runs the executable and whether a path lies in the tree.
     struct Marks {
         watched: u64,
         exe: bool,
+        tree: bool,
     }
 
     impl RuleMarks for Marks {
@@ -1242,6 +1366,241 @@ mod tests {
         fn exe_matches(&self) -> bool {
             self.exe
         }
+        fn tree_matches(&self) -> bool {
+            self.tree
+        }
+    }
+
+    #[test]
+    fn user_and_exclude_lists_filter_as_audit_filter() {
+        const CWD: u64 = 1307;
+        let record = Event(&[(field::MSGTYPE, CWD), (field::UID, 0), (field::EUID, 0)]);
+        let parsed = |builder: RuleBuilder| {
+            let data = wire(&builder);
+            let rule = RuleView::parse(&data).unwrap();
+            (rule.action, rule.fields().collect::<Vec<_>>())
+        };
+        let keeps = |list, rules: &[(u32, Vec<Field>)], exe: bool| {
+            let marks = Marks {
+                watched: INO_UNSET,
+                exe,
+                tree: false,
+            };
+            record_kept(
+                list,
+                rules
+                    .iter()
+                    .map(|(action, fields)| (*action, fields.as_slice(), &marks)),
+                &record,
+            )
+        };
+        let msgtype = |list, action, value| {
+            parsed(RuleBuilder::new(list, action).field(field::MSGTYPE, Op::Equal, value))
+        };
+        // On the exclude list any rule that holds drops, whatever its
+        // action; on the user list only a never rule does.
+        for action in [action::NEVER, action::ALWAYS] {
+            let rule = msgtype(list::EXCLUDE, action, CWD as u32);
+            assert!(!keeps(list::EXCLUDE, &[rule], false));
+        }
+        assert!(keeps(
+            list::EXCLUDE,
+            &[msgtype(list::EXCLUDE, action::NEVER, 1300)],
+            false
+        ));
+        assert!(keeps(
+            list::USER,
+            &[msgtype(list::USER, action::ALWAYS, CWD as u32)],
+            false
+        ));
+        assert!(!keeps(
+            list::USER,
+            &[msgtype(list::USER, action::NEVER, CWD as u32)],
+            false
+        ));
+        // The first rule that holds decides.
+        let first = [
+            msgtype(list::USER, action::ALWAYS, CWD as u32),
+            msgtype(list::USER, action::NEVER, CWD as u32),
+        ];
+        assert!(keeps(list::USER, &first, false));
+        // A task field, in the writer's view, and exe=.
+        let uid =
+            parsed(RuleBuilder::new(list::EXCLUDE, action::ALWAYS).field(field::UID, Op::Equal, 0));
+        assert!(!keeps(list::EXCLUDE, &[uid], false));
+        let exe = b"/bin/sh";
+        let by_exe = parsed(
+            RuleBuilder::new(list::EXCLUDE, action::ALWAYS)
+                .raw_bytes(exe)
+                .field(field::EXE, Op::Equal, exe.len() as u32),
+        );
+        assert!(!keeps(list::EXCLUDE, core::slice::from_ref(&by_exe), true));
+        assert!(keeps(list::EXCLUDE, &[by_exe], false));
+        // A field audit_filter() does not test (euid, a key) ends the
+        // filtering once the fields before it held: the record is kept,
+        // and later rules are not tried.
+        let euid =
+            parsed(RuleBuilder::new(list::USER, action::NEVER).field(field::EUID, Op::Equal, 0));
+        let never = msgtype(list::USER, action::NEVER, CWD as u32);
+        assert!(keeps(list::USER, &[euid, never.clone()], false));
+        let keyed = parsed(
+            RuleBuilder::new(list::USER, action::NEVER)
+                .field(field::MSGTYPE, Op::Equal, CWD as u32)
+                .key(b"k"),
+        );
+        assert!(keeps(list::USER, &[keyed, never.clone()], false));
+        // ... but not when a field before it failed.
+        let skipped = parsed(
+            RuleBuilder::new(list::USER, action::NEVER)
+                .field(field::MSGTYPE, Op::Equal, 1)
+                .field(field::EUID, Op::Equal, 0),
+        );
+        assert!(!keeps(list::USER, &[skipped, never], false));
+        // A rule without fields never holds.
+        let empty = parsed(RuleBuilder::new(list::EXCLUDE, action::NEVER));
+        assert!(keeps(list::EXCLUDE, &[empty], false));
+    }
+
+    #[test]
+    fn task_rules_see_the_task_only() {
+        let event = Syscall {
+            ids: &[
+                (field::UID, 1000),
+                (field::PPID, 1),
+                (field::ARCH, 0xc000_003e),
+            ],
+            objects: &[FILE],
+            perm: 2,
+            family: Some(1),
+        };
+        let holds = |id, value| {
+            let data =
+                wire(&RuleBuilder::new(list::TASK, action::NEVER).field(id, Op::Equal, value));
+            let rule = RuleView::parse(&data).unwrap();
+            assert_eq!(rule.list, list::TASK);
+            (rule.matches(&event), rule.matches(&AtTaskCreation(&event)))
+        };
+        assert_eq!(holds(field::UID, 1000), (true, true));
+        assert_eq!(holds(field::UID, 0), (false, false));
+        // What audit_filter_rules() reads from a context never holds.
+        assert_eq!(holds(field::PPID, 1), (true, false));
+        assert_eq!(holds(field::ARCH, 0xc000_003e), (true, false));
+        assert_eq!(holds(field::OBJ_UID, FILE.uid), (true, false));
+        assert_eq!(holds(field::PERM, 2), (true, false));
+        assert_eq!(holds(field::SADDR_FAM, 1), (true, false));
+    }
+
+    #[test]
+    fn filesystem_list() {
+        const DEBUGFS: u32 = 0x6462_6720;
+        let fs = |action, fields: &[(u32, Op, u32)]| {
+            let mut builder = RuleBuilder::new(list::FS, action);
+            for &(id, op, value) in fields {
+                builder = builder.field(id, op, value);
+            }
+            let data = wire(&builder);
+            RuleView::parse(&data).map(|rule| (rule.action, rule.fields().collect::<Vec<_>>()))
+        };
+        let never = fs(action::NEVER, &[(field::FSTYPE, Op::Equal, DEBUGFS)]).unwrap();
+        fn excluded(list: &[(u32, Vec<Field>)], magic: u64) -> bool {
+            fs_excluded(list.iter().map(|(a, f)| (*a, f.as_slice())), magic)
+        }
+        assert!(excluded(core::slice::from_ref(&never), u64::from(DEBUGFS)));
+        assert!(!excluded(&[never], 0xef53));
+        // An always rule leaves nothing out, as upstream.
+        let always = fs(action::ALWAYS, &[(field::FSTYPE, Op::Equal, DEBUGFS)]).unwrap();
+        assert!(!excluded(&[always], u64::from(DEBUGFS)));
+        // Other operators compare as everywhere.
+        let not = fs(action::NEVER, &[(field::FSTYPE, Op::NotEqual, DEBUGFS)]).unwrap();
+        assert!(excluded(&[not], 0xef53));
+        // The list tests fstype only (and takes a key); fstype is for it only.
+        assert_eq!(
+            fs(action::NEVER, &[(field::UID, Op::Equal, 0)]).err(),
+            Some(errno::EINVAL)
+        );
+        let exit_fstype = wire(&RuleBuilder::new(list::EXIT, action::ALWAYS).field(
+            field::FSTYPE,
+            Op::Equal,
+            DEBUGFS,
+        ));
+        assert_eq!(RuleView::parse(&exit_fstype).err(), Some(errno::EINVAL));
+        let keyed = wire(
+            &RuleBuilder::new(list::FS, action::NEVER)
+                .field(field::FSTYPE, Op::Equal, DEBUGFS)
+                .key(b"fs"),
+        );
+        assert!(RuleView::parse(&keyed).is_ok());
+    }
+
+    #[test]
+    fn tree_rules() {
+        // auditctl -w /etc/ssh/ -p wa, and -F dir=: upstream's
+        // audit_make_tree() takes the trailing '/'.
+        let path = b"/etc/ssh/";
+        let tree = |list, op, path: &[u8]| {
+            RuleBuilder::new(list, action::ALWAYS)
+                .all_syscalls()
+                .raw_bytes(path)
+                .field(field::DIR, op, path.len() as u32)
+        };
+        let data = wire(&tree(list::EXIT, Op::Equal, path).field(field::PERM, Op::Equal, 2));
+        let rule = RuleView::parse(&data).unwrap();
+        assert_eq!(rule.tree_path(), Some(&path[..]));
+        assert_eq!(rule.watch_path(), None);
+        assert_eq!(rule.mark_count(), 1);
+        // A tree is tested on the event as a whole, as match_tree_refs().
+        assert!(!rule.per_object());
+        let write = Syscall {
+            ids: &[],
+            objects: &[FILE],
+            perm: 2,
+            family: None,
+        };
+        for (in_tree, expected) in [(true, true), (false, false)] {
+            let marks = Marks {
+                watched: INO_UNSET,
+                exe: false,
+                tree: in_tree,
+            };
+            assert_eq!(
+                fields_match_in(rule.fields(), &write, &marks, Objects::Any),
+                expected
+            );
+        }
+        // What audit_make_tree() refuses: a relative path, another list or
+        // operator, and a second inode, watch or tree in the rule.
+        let refused = [
+            tree(list::EXIT, Op::Equal, b"etc/ssh"),
+            tree(list::USER, Op::Equal, path),
+            tree(list::EXIT, Op::NotEqual, path),
+            tree(list::EXIT, Op::Equal, path).field(field::INODE, Op::Equal, 5),
+            tree(list::EXIT, Op::Equal, path)
+                .raw_bytes(b"/etc")
+                .field(field::DIR, Op::Equal, 4),
+            tree(list::EXIT, Op::Equal, path)
+                .raw_bytes(b"/etc/passwd")
+                .field(field::WATCH, Op::Equal, 11),
+            RuleBuilder::new(list::EXIT, action::ALWAYS)
+                .field(field::INODE, Op::Equal, 5)
+                .raw_bytes(path)
+                .field(field::DIR, Op::Equal, path.len() as u32),
+        ];
+        for case in refused {
+            assert_eq!(RuleView::parse(&wire(&case)).err(), Some(errno::EINVAL));
+        }
+        let long = [b'/'; PATH_MAX + 1];
+        assert_eq!(
+            RuleView::parse(&wire(&tree(list::EXIT, Op::Equal, &long))).err(),
+            Some(errno::ENAMETOOLONG)
+        );
+        // Every path of a rule costs a mark.
+        let exe = b"/bin/sh";
+        let both = wire(&tree(list::EXIT, Op::Equal, path).raw_bytes(exe).field(
+            field::EXE,
+            Op::Equal,
+            exe.len() as u32,
+        ));
+        assert_eq!(RuleView::parse(&both).unwrap().mark_count(), 2);
     }
 
     #[test]
@@ -1263,6 +1622,7 @@ mod tests {
         let marks = Marks {
             watched: FILE.ino,
             exe: false,
+            tree: false,
         };
         let write = Syscall {
             ids: &[],
@@ -1318,7 +1678,11 @@ mod tests {
             let rule = RuleView::parse(&data).unwrap();
             assert_eq!(rule.exe_path(), Some(&path[..]));
             assert!(!rule.per_object());
-            let marks = Marks { watched: 0, exe };
+            let marks = Marks {
+                watched: 0,
+                exe,
+                tree: false,
+            };
             assert_eq!(
                 fields_match_in(rule.fields(), &event, &marks, Objects::Any),
                 expected

@@ -32,9 +32,9 @@ pub mod mask {
 
 /// The features this implementation reports in `feature_bitmap`:
 /// backlog limit, backlog wait time, executable path (`exe=`), exclude by
-/// message type, session ID filter and lost reset; not the filesystem
-/// list (`fstype=`, 0x40).
-pub const FEATURE_BITMAP: u32 = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20;
+/// message type, session ID filter, lost reset and the filesystem list
+/// (`fstype=`); not the io_uring list (0x80).
+pub const FEATURE_BITMAP: u32 = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20 | 0x40;
 
 /// `enabled` value that locks the settings until reboot (here: until the
 /// namespace goes away).

@@ -173,6 +173,18 @@ fn parse_decimal(text: &[u8]) -> Option<u32> {
     Some(value)
 }
 
+/// The `item=` number of a `PATH` record's text, its first field after the
+/// stamp (upstream's `audit_log_name()` writes it first, before any text
+/// that a user chose).
+pub fn path_item(text: &[u8]) -> Option<u32> {
+    let fields = match text.windows(3).position(|w| w == b"): ") {
+        Some(at) => &text[at + 3..],
+        None => text,
+    };
+    let first = fields.split(|&byte| byte == b' ').next()?;
+    parse_decimal(first.strip_prefix(b"item=")?)
+}
+
 /// How the audit core printed a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Form {
@@ -718,5 +730,15 @@ uid=1- oauid=-\"1\" ouid=-0x1 frootid=- cap_frootid=-0";
                 prop_assert_eq!(token, want);
             }
         }
+    }
+
+    #[test]
+    fn path_items() {
+        let record = b"audit(1700000000.123:45): item=1 name=\"/tmp/item=7\" inode=12";
+        assert_eq!(path_item(record), Some(1));
+        assert_eq!(path_item(b"item=12 name=(null)"), Some(12));
+        assert_eq!(path_item(b"audit(1.2:3): name=\"item=4\""), None);
+        assert_eq!(path_item(b"audit(1.2:3): item=01"), None);
+        assert_eq!(path_item(b""), None);
     }
 }

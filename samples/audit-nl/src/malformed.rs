@@ -65,10 +65,9 @@ pub fn cases() -> Vec<(String, Vec<u8>)> {
         9,
         15,
         0x20,
-        0x11,
+        0x16,
         0xffff,
         u32::MAX,
-        list::TASK,
         list::FS,
         list::URING_EXIT,
     ] {
