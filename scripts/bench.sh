@@ -119,9 +119,9 @@ stat() {
 scale_ratio() {
 	ratio "$1" "$(stat "$logs/scale" "$2" "$4")" "$(stat "$logs/scale" "$3" "$4")"
 }
-for what in getpid openat; do
+for what in getpid openat create; do
 	scale_ratio "$what: host, beside 1 ns with 1000 rules / alone" rules1000 alone "$what"
-	scale_ratio "$what: host, beside 1 ns watching 100 files in its dir / alone" watches100 alone "$what"
+	scale_ratio "$what: host, beside 1 ns watching 256 files in its dir / alone" watches256 alone "$what"
 done
 for who in host container; do
 	for n in 1 10 100 1000; do

@@ -8,8 +8,10 @@
 //! auditns-helper threads SECONDS            a second thread; prints "ready", then sleeps
 //! auditns-helper thread-contid              prints "process=ID thread=ID" as a new
 //!                                           thread reads them from /proc
-//! auditns-helper bench-syscalls N FILE      times N getpid(2) and N openat(2)+close(2)
-//!                                           of FILE; prints "getpid_ns=.. openat_ns=.."
+//! auditns-helper bench-syscalls N FILE      times N getpid(2), N openat(2)+close(2) of
+//!                                           FILE and N creations and unlinks of FILE.new
+//!                                           beside it; prints "getpid_ns=.. openat_ns=..
+//!                                           create_ns=.."
 //! auditns-helper open-loop FILE N           opens and closes FILE N times (N events
 //!                                           for an openat rule); prints "pid=PID opened=N"
 //! ```
@@ -96,7 +98,28 @@ fn bench_syscalls(iterations: u32, file: &str) -> ExitCode {
             }
         }
     });
-    println!("getpid_ns={getpid:.1} openat_ns={openat:.1}");
+    let Ok(new_path) = std::ffi::CString::new(format!("{file}.new")) else {
+        return ExitCode::from(2);
+    };
+    // A change of an entry of FILE's directory: what fsnotify marks on the
+    // directory (watches) cost whoever makes it.
+    let create = time_per_call(iterations, || {
+        // SAFETY: `new_path` is a valid C string; the descriptor is closed
+        // at once.
+        unsafe {
+            let fd = libc::openat(
+                libc::AT_FDCWD,
+                new_path.as_ptr(),
+                libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC,
+                0o600,
+            );
+            if fd >= 0 {
+                libc::close(fd);
+            }
+            libc::unlink(new_path.as_ptr());
+        }
+    });
+    println!("getpid_ns={getpid:.1} openat_ns={openat:.1} create_ns={create:.1}");
     ExitCode::SUCCESS
 }
 
