@@ -39,9 +39,15 @@ fuzz() {
 guest_suite() {
 	local suite=$1
 	shift
-	# The debug kernel on a busy machine needs several minutes; a hang is
-	# still caught.
-	"$AUDITNS_TOP/qemu/vm" exec --timeout "${GUEST_TIMEOUT:-1800}" "$@" \
+	# The debug kernel (KASAN, lockdep, kmemleak under TCG) runs the suite
+	# some three times slower: it gets three times the limits, for the
+	# suite and for each test. A hang is still caught.
+	local suite_limit=1800 test_limit=300
+	if [ "$KERNEL" = debug ]; then
+		suite_limit=5400 test_limit=900
+	fi
+	VM_APPEND="${VM_APPEND:+$VM_APPEND }auditns.test_timeout=$test_limit" \
+		"$AUDITNS_TOP/qemu/vm" exec --timeout "${GUEST_TIMEOUT:-$suite_limit}" "$@" \
 		"$AUDITNS_TOP/qemu/guest/run-tests" "$suite" 2>&1 |
 		tee "$logs/guest-$suite"
 	return "${PIPESTATUS[0]}"

@@ -150,6 +150,7 @@ impl NsRegistry {
             }
             bindings::AUDIT_LIST_RULES => {
                 let ns = self.find_or_create(userns)?;
+                self.remove_gone_rules(&ns);
                 RuleDump::start(&ns, skb, nlh_ptr)?;
                 // The dump answers instead of an ack.
                 *ack = false;
@@ -157,15 +158,33 @@ impl NsRegistry {
             }
             bindings::AUDIT_ADD_RULE => {
                 let ns = self.find_or_create(userns)?;
+                self.remove_gone_rules(&ns);
                 let _control = ns.control.lock();
                 self.change_rule(&ns, RuleOp::Add, payload)
             }
             bindings::AUDIT_DEL_RULE => {
                 let ns = self.find(userns).ok_or(ENOENT)?;
+                self.remove_gone_rules(&ns);
                 let _control = ns.control.lock();
                 self.change_rule(&ns, RuleOp::Remove, payload)
             }
             _ => Err(EINVAL),
+        }
+    }
+
+    /// Removes the rules of `ns` whose paths went, each with the
+    /// `CONFIG_CHANGE` record upstream writes, before a request reads or
+    /// changes them.
+    fn remove_gone_rules(&self, ns: &Arc<Namespace>) {
+        let _control = ns.control.lock();
+        let changed = ns.remove_gone_rules(|removed, gone| {
+            let (key, list) = (removed.key(), removed.list);
+            ns.log_config_change_sized(config::GONE_RECORD_MAX, |out| {
+                config::rule_gone(out, session(), gone, key, list)
+            });
+        });
+        if changed {
+            self.update_selection(ns);
         }
     }
 
@@ -460,8 +479,17 @@ impl Namespace {
         self: &Arc<Self>,
         write: impl FnOnce(&mut SliceSink<'_>) -> core::result::Result<(), Full>,
     ) {
+        self.log_config_change_sized(config::RECORD_MAX, write);
+    }
+
+    /// As `log_config_change`, for a record of up to `max` bytes.
+    fn log_config_change_sized(
+        self: &Arc<Self>,
+        max: usize,
+        write: impl FnOnce(&mut SliceSink<'_>) -> core::result::Result<(), Full>,
+    ) {
         const STAMP_MAX: usize = 64;
-        let Ok(mut text) = KVec::from_elem(0u8, STAMP_MAX + config::RECORD_MAX, GFP_KERNEL) else {
+        let Ok(mut text) = KVec::from_elem(0u8, STAMP_MAX + max, GFP_KERNEL) else {
             self.lose();
             return;
         };

@@ -3,6 +3,7 @@
 //! A namespace's rules: how they are stored, changed and indexed, and how
 //! they decide a syscall event, a user message or a record.
 
+use crate::config::Gone;
 use crate::kvec;
 use crate::namespace::Namespace;
 use crate::nsref::{PidNsRef, UserNs};
@@ -69,6 +70,30 @@ impl StoredRule {
             tree: rule.tree_path().map(Tree::new).transpose()?,
             per_object: rule.per_object(),
         })
+    }
+
+    /// Whether something the rule names went with its directory or mount.
+    fn has_gone_mark(&self) -> bool {
+        self.tree.as_ref().is_some_and(Tree::is_gone)
+            || self.watch.as_ref().is_some_and(Watch::is_gone)
+            || self.exe.as_ref().is_some_and(|exe| exe.is_gone())
+    }
+
+    /// What went, with its path, for the record of the rule's removal.
+    fn gone(&self) -> Option<Gone<'_>> {
+        let view = RuleView::parse(&self.data).ok()?;
+        if self.tree.as_ref().is_some_and(Tree::is_gone) {
+            view.tree_path().map(Gone::Tree)
+        } else if self.watch.as_ref().is_some_and(Watch::is_gone) {
+            view.watch_path().map(Gone::Watch)
+        } else {
+            view.exe_path().map(Gone::Exe)
+        }
+    }
+
+    /// The rule's key (`-k`), if it has one.
+    pub(crate) fn key(&self) -> Option<&[u8]> {
+        self.key.as_deref()
     }
 
     /// The marks the rule holds, as `RuleView::mark_count` counts them.
@@ -189,6 +214,9 @@ pub(crate) struct Rules {
     /// The `fstype` fields of the filesystem list's never rules: objects
     /// on those file systems are not the namespace's to see.
     fs_never: KVec<rule::Field>,
+    /// `audit_ext_gone()` when the rules were last looked through for
+    /// watches and trees that went.
+    gone_seen: u32,
 }
 
 impl Rules {
@@ -203,6 +231,7 @@ impl Rules {
             index_valid: true,
             has_task_rules: false,
             fs_never: KVec::new(),
+            gone_seen: 0,
         }
     }
 
@@ -352,6 +381,56 @@ impl Namespace {
             self.release_marks(removed.mark_count());
         }
         Ok(changed)
+    }
+
+    /// Removes the rules whose watched path, executable or tree went with
+    /// its directory or mount, as upstream removes them
+    /// (`audit_remove_parent_watches()`, `audit_autoremove_mark_rule()`,
+    /// `kill_rules()`), calling `log` for each; returns whether the
+    /// syscalls the rules name changed. Upstream removes them as they go;
+    /// here they are found when the namespace next asks for its rules.
+    pub(crate) fn remove_gone_rules(&self, mut log: impl FnMut(&StoredRule, Gone<'_>)) -> bool {
+        // The rules are only looked through after some watch or tree on the
+        // machine went, so that a flood of requests costs no scan each.
+        // SAFETY: reads a counter; any context.
+        let gone = unsafe { bindings::audit_ext_gone() };
+        let mut rules = self.rules.lock();
+        if rules.gone_seen == gone {
+            return false;
+        }
+        rules.gone_seen = gone;
+        if !Iterator::chain(rules.exit.iter(), rules.other.iter()).any(StoredRule::has_gone_mark) {
+            return false;
+        }
+        let (mut marks, mut exclude) = (0, false);
+        for exit in [true, false] {
+            let list = if exit {
+                &mut rules.exit
+            } else {
+                &mut rules.other
+            };
+            let mut index = 0;
+            while index < list.len() {
+                if !list[index].has_gone_mark() {
+                    index += 1;
+                    continue;
+                }
+                if let Some(removed) = kvec::remove(list, index) {
+                    if let Some(gone) = removed.gone() {
+                        log(&removed, gone);
+                    }
+                    marks += removed.mark_count();
+                    exclude |= removed.list == rule::list::EXCLUDE;
+                }
+            }
+        }
+        self.release_marks(marks);
+        if exclude {
+            // Without memory the old copy of the exclude list stays, whose
+            // rules name nothing that is left.
+            let _ = self.sync_exclude(&rules);
+        }
+        self.set_own_syscalls(&rules.rebuild_index())
     }
 
     /// Gives back marks that `NsRegistry::charge_marks` charged.

@@ -68,6 +68,13 @@ impl Watch {
         // SAFETY: by the type invariant the mark is live.
         unsafe { bindings::audit_ext_exe_matches(self.0.as_ptr()) }
     }
+
+    /// Whether the watched path's parent went (deleted, moved or
+    /// unmounted): the watch names nothing from then on.
+    pub(crate) fn is_gone(&self) -> bool {
+        // SAFETY: by the type invariant the mark is live.
+        unsafe { bindings::audit_ext_watch_gone(self.0.as_ptr()) }
+    }
 }
 
 impl Drop for Watch {
@@ -118,6 +125,13 @@ impl Tree {
     pub(crate) fn has_current_path(&self) -> bool {
         // SAFETY: by the type invariant the tree is live.
         unsafe { bindings::audit_ext_tree_hit(self.0.as_ptr()) }
+    }
+
+    /// Whether the tree's directory went (deleted or unmounted): the tree
+    /// names nothing from then on.
+    pub(crate) fn is_gone(&self) -> bool {
+        // SAFETY: by the type invariant the tree is live.
+        unsafe { bindings::audit_ext_tree_gone(self.0.as_ptr()) }
     }
 }
 

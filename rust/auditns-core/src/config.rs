@@ -95,6 +95,49 @@ pub fn setting_change(
     .map_err(fmt_full)
 }
 
+/// What a rule named that went with its directory or mount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone<'p> {
+    /// The watched path (`-w`, `path=`): upstream's watches log
+    /// `op=remove_rule path=`.
+    Watch(&'p [u8]),
+    /// The executable (`exe=`): upstream logs `op=autoremove_rule path=`.
+    Exe(&'p [u8]),
+    /// The directory tree (`dir=`): upstream logs `op=remove_rule dir=`,
+    /// without the session.
+    Tree(&'p [u8]),
+}
+
+/// The record of a rule removed because what it names went, as upstream's
+/// `audit_watch_log_rule_change()`, `audit_mark_log_rule_change()` and
+/// `audit_tree_log_remove_rule()` write it (with the space after `ses=`
+/// that the first leaves out).
+pub fn rule_gone(
+    out: &mut SliceSink<'_>,
+    session: Session,
+    gone: Gone<'_>,
+    key: Option<&[u8]>,
+    list: u32,
+) -> Result<(), Full> {
+    let (op, name, path) = match gone {
+        Gone::Watch(path) => ("remove_rule", "path", path),
+        Gone::Exe(path) => ("autoremove_rule", "path", path),
+        Gone::Tree(path) => ("remove_rule", "dir", path),
+    };
+    if !matches!(gone, Gone::Tree(_)) {
+        write!(out, "auid={} ses={} ", session.auid, session.ses).map_err(fmt_full)?;
+    }
+    write!(out, "op={op} {name}=").map_err(fmt_full)?;
+    write_key(out, Some(path))?;
+    out.write_str(" key=").map_err(fmt_full)?;
+    write_key(out, key)?;
+    write!(out, " list={list} res=1").map_err(fmt_full)
+}
+
+/// Room for a [`rule_gone`] record: a path of [`crate::rule::PATH_MAX`]
+/// bytes in hexadecimal besides the rest.
+pub const GONE_RECORD_MAX: usize = RECORD_MAX + 2 * crate::rule::PATH_MAX;
+
 /// `pid=P uid=U auid=A ses=S op=add_rule audit_enabled=2 res=0`: a rule
 /// change refused because the settings are locked.
 pub fn locked_rule_change(
@@ -176,5 +219,24 @@ mod tests {
             ses: u32::MAX,
         };
         assert!(rule_change(&mut out, session, RuleOp::Remove, Some(&key), 7, false).is_ok());
+    }
+
+    #[test]
+    fn rules_gone_with_their_paths() {
+        let watch = text(|out| rule_gone(out, ROOT, Gone::Watch(b"/etc/passwd"), Some(b"pw"), 4));
+        assert_eq!(
+            watch,
+            "auid=0 ses=3 op=remove_rule path=\"/etc/passwd\" key=\"pw\" list=4 res=1"
+        );
+        let exe = text(|out| rule_gone(out, ROOT, Gone::Exe(b"/bin/a b"), None, 4));
+        assert_eq!(
+            exe,
+            "auid=0 ses=3 op=autoremove_rule path=2F62696E2F612062 key=(null) list=4 res=1"
+        );
+        let tree = text(|out| rule_gone(out, ROOT, Gone::Tree(b"/etc/ssh"), None, 4));
+        assert_eq!(
+            tree,
+            "op=remove_rule dir=\"/etc/ssh\" key=(null) list=4 res=1"
+        );
     }
 }
