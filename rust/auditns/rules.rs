@@ -322,12 +322,7 @@ impl Namespace {
         if is_exit || rule.list == rule::list::TASK {
             changed = self.set_own_syscalls(&rules.rebuild_index());
         } else if rule.list == rule::list::FS || rule.list == rule::list::EXCLUDE {
-            let synced = if rule.list == rule::list::FS {
-                rules.rebuild_fs_never()
-            } else {
-                self.sync_exclude(&rules)
-            };
-            if let Err(err) = synced {
+            if let Err(err) = self.sync_filter(&mut rules, rule.list) {
                 // Take the rule back: what the kernel filters with and what
                 // it lists must not differ.
                 let at = if rule.prepend {
@@ -362,12 +357,7 @@ impl Namespace {
         if is_exit || rule.list == rule::list::TASK {
             changed = self.set_own_syscalls(&rules.rebuild_index());
         } else if rule.list == rule::list::FS || rule.list == rule::list::EXCLUDE {
-            let synced = if rule.list == rule::list::FS {
-                rules.rebuild_fs_never()
-            } else {
-                self.sync_exclude(&rules)
-            };
-            if let Err(err) = synced {
+            if let Err(err) = self.sync_filter(&mut rules, rule.list) {
                 // Put the rule back where it was, as the filter still has it.
                 if let Some(removed) = removed {
                     if rules.other.push(removed, GFP_KERNEL_ACCOUNT).is_ok() {
@@ -436,6 +426,16 @@ impl Namespace {
     /// Gives back marks that `NsRegistry::charge_marks` charged.
     pub(crate) fn release_marks(&self, count: usize) {
         self.marks.fetch_sub(count, Ordering::Relaxed);
+    }
+
+    /// Brings what filters with the rules of `list` (the filesystem or
+    /// exclude list) up to date after a change of that list.
+    fn sync_filter(&self, rules: &mut Rules, list: u32) -> Result {
+        if list == rule::list::FS {
+            rules.rebuild_fs_never()
+        } else {
+            self.sync_exclude(rules)
+        }
     }
 
     /// Copies the exclude list where records are filtered; called with the
