@@ -111,10 +111,9 @@ unsafe fn task_ns_ids(task: *mut bindings::task_struct) -> nsinfo::NsIds {
     let mut ids = bindings::audit_ext_ns_ids::default();
     // SAFETY: the caller guarantees `task` and the context.
     unsafe { bindings::audit_ext_task_ns_ids(task, &mut ids) };
-    // The kernel's dev_t has 20 minor bits (MINORBITS).
     nsinfo::NsIds {
-        dev_major: ids.dev >> 20,
-        dev_minor: ids.dev & 0xfffff,
+        dev_major: ids.dev_major,
+        dev_minor: ids.dev_minor,
         inums: [
             ids.mnt, ids.uts, ids.ipc, ids.pid, ids.net, ids.user, ids.cgroup, ids.time,
         ],
@@ -171,6 +170,7 @@ fn with_registry<R: Default>(f: impl FnOnce(&State) -> R) -> R {
 /// `target` must be a task the caller holds a reference to, and `buf` must
 /// point to `len` readable bytes, for the duration of the call.
 unsafe extern "C" fn set_contid_hook(
+    file: *const bindings::file,
     target: *mut bindings::task_struct,
     buf: *const kernel::ffi::c_char,
     len: usize,
@@ -181,10 +181,20 @@ unsafe extern "C" fn set_contid_hook(
     };
     // SAFETY: the /proc handler passes `len` bytes it copied into `buf`.
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
-    with_registry(|registry| match registry.contid.set(target, input) {
-        Ok(()) => 0,
-        Err(err) => err.to_errno(),
-    })
+    // SAFETY: the /proc handler passes the file being written, which it holds.
+    let opener_capable = unsafe {
+        bindings::file_ns_capable(
+            file,
+            core::ptr::addr_of_mut!(bindings::init_user_ns),
+            bindings::CAP_AUDIT_CONTROL as i32,
+        )
+    };
+    with_registry(
+        |registry| match registry.contid.set(target, input, opener_capable) {
+            Ok(()) => 0,
+            Err(err) => err.to_errno(),
+        },
+    )
 }
 
 /// The `task_alloc` hook: fork or clone created `tsk`.

@@ -12,7 +12,7 @@ use kernel::{
     sync::SpinLock,
 };
 
-use crate::contid_policy::{decide_set, ContainerOp, Owner, SetFacts, CONTID_UNSET};
+use crate::contid_policy::{decide_set, ContainerOp, Owner, SetError, SetFacts, CONTID_UNSET};
 use crate::record::AuditRecord;
 use crate::task::{ProcessId, RcuReadGuard, TaskRef};
 use crate::text::TextBuf;
@@ -44,15 +44,20 @@ impl ContidRegistry {
 
     /// Handles a write of `input` to `audit_containerid` of `target` by the
     /// current task: decides, applies and records it.
-    pub(crate) fn set(&self, target: TaskRef<'_>, input: &[u8]) -> Result {
+    ///
+    /// `opener_capable` tells whether the task that opened the file had
+    /// `CAP_AUDIT_CONTROL`: both it and the writer must have it, or an
+    /// unprivileged process could pass its open file to a privileged one.
+    pub(crate) fn set(&self, target: TaskRef<'_>, input: &[u8], opener_capable: bool) -> Result {
         // Allocate before taking the lock, in case the ID is new.
         let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
         TaskRef::with_current(|writer| {
             let old_contid = target.contid();
             let facts = SetFacts {
                 audit_enabled: crate::audit_is_enabled(),
-                // SAFETY: `capable()` checks the current task, which is valid.
-                writer_capable: unsafe { bindings::capable(bindings::CAP_AUDIT_CONTROL as i32) },
+                writer_capable: opener_capable
+                    // SAFETY: `capable()` checks the current task, which is valid.
+                    && unsafe { bindings::capable(bindings::CAP_AUDIT_CONTROL as i32) },
                 target_has_children: target.has_children(),
                 target_single_threaded: target.is_single_threaded_leader(),
                 target_is_writer: target.tgid() == writer.tgid(),
@@ -88,9 +93,16 @@ impl ContidRegistry {
                     in_use
                         .get(&contid)
                         .map_or(Owner::Nobody, |id| relation(id.owner))
+                })
+                // The facts above are a snapshot: a fork or clone since then
+                // makes the target busy, which the kernel checks again.
+                .and_then(|contid| {
+                    target
+                        .set_contid(contid)
+                        .map(|()| contid)
+                        .map_err(|_| SetError::Busy)
                 });
                 if let Ok(contid) = decision {
-                    target.set_contid(contid);
                     forget_task(&mut in_use, old_contid);
                     match in_use.get_mut(&contid) {
                         Some(id) => id.tasks += 1,

@@ -8,7 +8,7 @@
 //! which puts every later field 16 bytes early in Rust's view.
 
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::bindings;
+use kernel::{bindings, error::to_result, prelude::*};
 
 /// Holds the RCU read lock while alive.
 ///
@@ -94,10 +94,13 @@ impl<'a> TaskRef<'a> {
         unsafe { bindings::audit_get_contid(self.as_ptr()) }
     }
 
-    /// Gives the task an audit container ID, which its future children inherit.
-    pub(crate) fn set_contid(self, contid: u64) {
+    /// Gives the task, a single-threaded process without children, an audit
+    /// container ID, which its future children inherit.
+    ///
+    /// Fails with `EBUSY` if the task has other threads or children.
+    pub(crate) fn set_contid(self, contid: u64) -> Result {
         // SAFETY: the type invariant says `ptr` is a valid task.
-        unsafe { bindings::audit_set_task_contid(self.as_ptr(), contid) }
+        to_result(unsafe { bindings::audit_set_task_contid(self.as_ptr(), contid) })
     }
 
     /// Whether the task leads its thread group and the group has no other thread.

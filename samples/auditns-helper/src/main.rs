@@ -14,6 +14,11 @@
 //!                                           create_ns=.."
 //! auditns-helper open-loop FILE N           opens and closes FILE N times (N events
 //!                                           for an openat rule); prints "pid=PID opened=N"
+//! auditns-helper passed-contid-file UID ID  a child that runs as UID opens its own
+//!                                           audit_containerid; this process, root, takes
+//!                                           the open file (pidfd_getfd) and writes ID
+//!                                           through it, then through a file it opened;
+//!                                           prints "passed=RESULT own=RESULT"
 //! ```
 //!
 //! TEXT is written as given, with `\n` turned into a newline. Exit status:
@@ -70,6 +75,92 @@ fn write_once(path: &str, offset: Option<u64>, text: &str) -> std::io::Result<()
 
 fn read_contid(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|err| format!("({err})"))
+}
+
+/// The result of one write of `text` to `fd`: "ok" or the errno name.
+fn write_fd(fd: libc::c_int, text: &[u8]) -> String {
+    // SAFETY: `text` is readable for its length.
+    let written = unsafe { libc::write(fd, text.as_ptr().cast(), text.len()) };
+    if written < 0 {
+        errno_name(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)).to_string()
+    } else {
+        "ok".to_string()
+    }
+}
+
+/// `passed-contid-file`: a file that grants a right, opened by a process
+/// without it and passed to one with it, must not grant the right.
+fn passed_contid_file(uid: libc::uid_t, contid: &str) -> ExitCode {
+    let mut ready = [0; 2];
+    let mut done = [0; 2];
+    // SAFETY: each array has room for the two descriptors.
+    if unsafe { libc::pipe(ready.as_mut_ptr()) } != 0
+        || unsafe { libc::pipe(done.as_mut_ptr()) } != 0
+    {
+        return ExitCode::from(2);
+    }
+    // SAFETY: the process is single-threaded; the child only makes
+    // async-signal-safe calls before it exits.
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return ExitCode::from(2);
+    }
+    if child == 0 {
+        // SAFETY: plain syscalls on values and a static string.
+        unsafe {
+            let path = c"/proc/self/audit_containerid";
+            let mut fd: libc::c_int = -1;
+            // Dumpable again after the uid change, so that its /proc files
+            // are its own to open.
+            if libc::setgroups(0, core::ptr::null()) == 0
+                && libc::setresgid(uid, uid, uid) == 0
+                && libc::setresuid(uid, uid, uid) == 0
+                && libc::prctl(libc::PR_SET_DUMPABLE, 1) == 0
+            {
+                fd = libc::open(path.as_ptr(), libc::O_WRONLY);
+            }
+            libc::write(ready[1], (&fd as *const libc::c_int).cast(), 4);
+            let mut byte = 0u8;
+            libc::read(done[0], (&mut byte as *mut u8).cast(), 1);
+            libc::_exit(0);
+        }
+    }
+    let mut child_fd: libc::c_int = -1;
+    // SAFETY: `child_fd` has room for the 4 bytes read.
+    unsafe { libc::read(ready[0], (&mut child_fd as *mut libc::c_int).cast(), 4) };
+    let passed = if child_fd < 0 {
+        "child-could-not-open".to_string()
+    } else {
+        // SAFETY: plain syscalls on integers.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, child, 0) } as libc::c_int;
+        // SAFETY: as above.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, child_fd, 0) } as libc::c_int;
+        if pidfd < 0 || fd < 0 {
+            format!(
+                "getfd-{}",
+                errno_name(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+            )
+        } else {
+            write_fd(fd, contid.as_bytes())
+        }
+    };
+    let own = match OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/{child}/audit_containerid"))
+    {
+        Ok(file) => {
+            use std::os::fd::AsRawFd;
+            write_fd(file.as_raw_fd(), contid.as_bytes())
+        }
+        Err(err) => errno_name(err.raw_os_error().unwrap_or(0)).to_string(),
+    };
+    // SAFETY: plain syscalls; the child exits once it reads the byte.
+    unsafe {
+        libc::write(done[1], [0u8].as_ptr().cast(), 1);
+        libc::waitpid(child, core::ptr::null_mut(), 0);
+    }
+    println!("passed={passed} own={own}");
+    ExitCode::SUCCESS
 }
 
 /// Nanoseconds per call of `f`, over `iterations` calls.
@@ -166,6 +257,10 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+            Err(_) => ExitCode::from(2),
+        },
+        ["passed-contid-file", uid, contid] => match uid.parse() {
+            Ok(uid) => passed_contid_file(uid, contid),
             Err(_) => ExitCode::from(2),
         },
         ["thread-contid"] => {
