@@ -354,6 +354,13 @@ unsafe impl Send for DeliveryQueue {}
 // SAFETY: queuing work is safe from any thread; nothing else is done with it.
 unsafe impl Sync for DeliveryQueue {}
 
+/// Delivery runs of the whole machine that may run at once. A run never
+/// sleeps and sends a bounded batch, so a few suffice; an unbound
+/// workqueue without a limit would start a kernel thread for each run
+/// that is ready while the others run, and many namespaces whose daemons
+/// stall get ready together.
+const DELIVERY_MAX_ACTIVE: i32 = 4;
+
 impl DeliveryQueue {
     fn new() -> Result<Self> {
         // SAFETY: the format is a NUL-terminated string without conversions.
@@ -361,7 +368,7 @@ impl DeliveryQueue {
             bindings::alloc_workqueue(
                 c_str!("auditns").as_char_ptr(),
                 bindings::wq_flags_WQ_UNBOUND,
-                0,
+                DELIVERY_MAX_ACTIVE,
             )
         };
         core::ptr::NonNull::new(wq).map(Self).ok_or(ENOMEM)
