@@ -267,10 +267,13 @@ pub fn translate(
             continue;
         }
         // User-supplied text runs to its closing quote, spaces included.
+        // The text is written unescaped and may hold quotes itself, but
+        // it is the last quoted value of its record: the closing quote
+        // is the record's last.
         if rest.starts_with(b"msg='") {
             let end = rest[5..]
                 .iter()
-                .position(|&byte| byte == b'\'')
+                .rposition(|&byte| byte == b'\'')
                 .map_or(rest.len(), |quote| 5 + quote + 1);
             out.put(&rest[..end])?;
             rest = &rest[end..];
@@ -447,6 +450,16 @@ comm=\"cat\" exe=\"/usr/bin/cat\" key=\"ns1\"";
         assert_eq!(
             got,
             b"pid=3 uid=0 msg='op=x pid=1003 uid=100000 res=1' extra=1".to_vec()
+        );
+    }
+
+    #[test]
+    fn quotes_in_user_text_do_not_end_it() {
+        let text = b"pid=1003 uid=100000 msg='it's pid=1003 uid=100000 ' res=1'";
+        let got = run(text, &Container, KeyField::Keep);
+        assert_eq!(
+            got,
+            b"pid=3 uid=0 msg='it's pid=1003 uid=100000 ' res=1'".to_vec()
         );
     }
 
