@@ -18,6 +18,7 @@ mod limits;
 mod namespace;
 mod nsref;
 mod protocol;
+mod ratelimit;
 mod record;
 mod registry;
 mod rules;

@@ -5,12 +5,13 @@
 use crate::delivery::{DeliveryWork, QueuedRecord, DELIVERY_QUEUE, STOPPING};
 use crate::nsref::{ChargeKey, NetRef, PidNsRef, ProcessRef, UserNs, UserNsRef};
 use crate::queue::QueueAccount;
+use crate::ratelimit::Ratelimit;
 use crate::rule;
 use crate::rules::{ExcludeRule, Rules};
 use crate::status::{Features, Settings};
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use kernel::{
-    bindings, c_str,
+    bindings,
     prelude::*,
     sync::{Arc, Mutex, SpinLock},
     types::Opaque,
@@ -180,8 +181,8 @@ impl Namespace {
     pub(crate) fn failure_action(self: &Arc<Self>, failure: u32) {
         match failure {
             1 => {
-                // SAFETY: the name is a NUL-terminated static string.
-                if unsafe { bindings::__printk_ratelimit(c_str!("auditns").as_char_ptr()) } != 0 {
+                static LOST: Ratelimit = Ratelimit::new();
+                if LOST.allow() {
                     pr_warn!(
                         "user namespace {} lost an audit record (backlog_limit)\n",
                         self.userns.inum()
@@ -228,8 +229,8 @@ impl Namespace {
         // one, which has no state here.
         let killed = unsafe { bindings::audit_ext_kill_userns(held.ns().as_ptr()) };
         let inum = held.ns().inum();
-        // SAFETY: the name is a NUL-terminated static string.
-        if unsafe { bindings::__printk_ratelimit(c_str!("auditns").as_char_ptr()) } != 0 {
+        static KILLED: Ratelimit = Ratelimit::new();
+        if KILLED.allow() {
             pr_warn!(
                 "user namespace {} lost audit records with failure=2: killed {} processes\n",
                 inum,
