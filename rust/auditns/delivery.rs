@@ -434,8 +434,7 @@ impl Namespace {
     /// jiffy after a send succeeded, then doubling up to
     /// [`DELIVERY_RETRY_MAX_MS`].
     fn next_retry(&self) -> usize {
-        // SAFETY: a computation only.
-        let max = unsafe { bindings::__msecs_to_jiffies(DELIVERY_RETRY_MAX_MS) }.max(1);
+        let max = kernel::time::msecs_to_jiffies(DELIVERY_RETRY_MAX_MS).max(1);
         let delay = self.retry_jiffies.load(Ordering::Relaxed).clamp(1, max);
         self.retry_jiffies
             .store((delay * 2).min(max), Ordering::Relaxed);

@@ -9,7 +9,10 @@
 //! `DEFINE_RATELIMIT_STATE()`: at most 10 messages in each 5 s.
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use kernel::bindings;
+use kernel::{
+    bindings,
+    time::{msecs_to_jiffies, Jiffies},
+};
 
 /// `DEFAULT_RATELIMIT_INTERVAL`, in ms.
 const INTERVAL_MS: u32 = 5000;
@@ -38,8 +41,7 @@ impl Ratelimit {
     /// messages more or fewer than the burst; the limit needs no lock.
     pub(crate) fn allow(&self) -> bool {
         let now = jiffies();
-        // SAFETY: a computation only.
-        let interval = unsafe { bindings::__msecs_to_jiffies(INTERVAL_MS) };
+        let interval = msecs_to_jiffies(INTERVAL_MS);
         let begin = self.begin.load(Ordering::Relaxed);
         if now.wrapping_sub(begin) >= interval
             && self
@@ -53,10 +55,10 @@ impl Ratelimit {
     }
 }
 
-/// The kernel's tick count.
-fn jiffies() -> usize {
-    // SAFETY: `jiffies` is a kernel global that lives forever and is only
-    // read here; a volatile read of one machine word does not tear.
-    let now = unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::jiffies)) };
-    now as usize
+/// The kernel's tick count, as `READ_ONCE(jiffies)` reads it.
+fn jiffies() -> Jiffies {
+    // SAFETY: `jiffies` is a kernel global that lives forever. The timer
+    // tick writes it meanwhile, but it is an aligned machine word, which a
+    // volatile read, like the kernel's own `READ_ONCE()`, reads whole.
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::jiffies)) }
 }
