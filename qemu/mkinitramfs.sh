@@ -23,6 +23,7 @@ ROOT=${IMAGE%.cpio.gz}.root
 HOST_PROGRAMS=(
 	/bin/dash /bin/bash
 	/usr/sbin/auditctl /usr/sbin/auditd /usr/sbin/ausearch /usr/sbin/aureport
+	/usr/sbin/audisp-remote
 	/usr/bin/unshare /usr/bin/nsenter /usr/bin/setpriv
 	/usr/bin/newuidmap /usr/bin/newgidmap
 )
@@ -85,6 +86,7 @@ build_root() {
 	install -m 0755 "$GUEST/init" "$ROOT/init"
 	install -m 0755 "$GUEST/run-tests" "$ROOT/usr/local/bin/run-tests"
 	install -D -m 0644 "$GUEST/testlib.sh" "$ROOT/usr/local/lib/auditns/testlib.sh"
+	install -D -m 0644 "$GUEST/collect.sh" "$ROOT/usr/local/lib/auditns/collect.sh"
 	cp -a "$GUEST/tests/." "$ROOT/auditns/tests/"
 	copy_example_rules
 	install -m 0644 "$MODULE" "$ROOT/lib/modules/auditns.ko"

@@ -9,7 +9,7 @@ DEBIAN_PACKAGES=(
 	"$KERNEL_PKG=$KERNEL_PKG_VERSION"
 	clang lld llvm libclang-dev flex bison bc libelf-dev libssl-dev
 	cpio xz-utils kmod busybox-static qemu-system-x86 auditd uidmap
-	util-linux git python3 make rsync ccache g++
+	util-linux git python3 make rsync ccache g++ audispd-plugins
 )
 
 debian_packages() {
