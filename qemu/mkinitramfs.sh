@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the guest's initramfs for variant $KERNEL: busybox, util-linux's
-# namespace tools, Debian's audit userspace, the module, the project's sample
+# namespace tools, Debian's audit userspace and rsyslog, the module, the project's sample
 # binaries and the in-guest test suite.
 #
 # INITRAMFS_IMAGE names another output (and staging directory beside it), so
@@ -23,13 +23,14 @@ ROOT=${IMAGE%.cpio.gz}.root
 HOST_PROGRAMS=(
 	/bin/dash /bin/bash
 	/usr/sbin/auditctl /usr/sbin/auditd /usr/sbin/ausearch /usr/sbin/aureport
-	/usr/sbin/audisp-remote
+	/usr/sbin/audisp-remote /usr/sbin/audisp-syslog
 	/usr/bin/unshare /usr/bin/nsenter /usr/bin/setpriv
 	/usr/bin/newuidmap /usr/bin/newgidmap
 )
 
 copy_with_libs() {
 	local program=$1 dest=$2 lib
+	! ldd "$program" | grep 'not found' || die "$program: a library is missing"
 	install -D -m "$(stat -c %a "$program")" "$program" "$ROOT$dest"
 	for lib in $(ldd "$program" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
 		[ -e "$ROOT$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$ROOT$lib"
@@ -65,6 +66,33 @@ copy_example_rules() {
 	rm -rf "$download"
 }
 
+# Debian's rsyslog, unpacked from its package into the cache rather than
+# installed, so that no syslog daemon starts on the build machine; deps.sh
+# installs the libraries it links. Only the modules the guest loads: input
+# from a local socket and TCP, output over TCP.
+RSYSLOG_LIBDIR=/usr/lib/x86_64-linux-gnu/rsyslog
+RSYSLOG_MODULES=(imuxsock imtcp lmnet lmnetstrms lmnsd_ptcp lmtcpsrv lmtcpclt)
+copy_rsyslog() {
+	local version dir download module
+	version=$(apt-cache policy rsyslog | awk '$1 == "Candidate:" { print $2 }')
+	[ -n "$version" ] && [ "$version" != "(none)" ] || die "apt knows no rsyslog package"
+	dir=$AUDITNS_CACHE/downloads/rsyslog-$version
+	if [ ! -x "$dir/usr/sbin/rsyslogd" ]; then
+		download=$(mktemp -d)
+		(cd "$download" && apt-get download -q "rsyslog=$version" >/dev/null) ||
+			die "cannot download rsyslog $version"
+		rm -rf "$dir.tmp"
+		mkdir -p "$dir.tmp"
+		dpkg-deb -x "$download"/rsyslog_*.deb "$dir.tmp"
+		rm -rf "$download" "$dir"
+		mv "$dir.tmp" "$dir"
+	fi
+	copy_with_libs "$dir/usr/sbin/rsyslogd" /usr/sbin/rsyslogd
+	for module in "${RSYSLOG_MODULES[@]}"; do
+		copy_with_libs "$dir$RSYSLOG_LIBDIR/$module.so" "$RSYSLOG_LIBDIR/$module.so"
+	done
+}
+
 build_root() {
 	local program applet bin
 	rm -rf "$ROOT"
@@ -89,6 +117,7 @@ build_root() {
 	install -D -m 0644 "$GUEST/collect.sh" "$ROOT/usr/local/lib/auditns/collect.sh"
 	cp -a "$GUEST/tests/." "$ROOT/auditns/tests/"
 	copy_example_rules
+	copy_rsyslog
 	install -m 0644 "$MODULE" "$ROOT/lib/modules/auditns.ko"
 	# The workspace's binaries (samples, test helpers); 'make samples' built them.
 	for bin in $(workspace_binaries); do

@@ -10,6 +10,8 @@ DEBIAN_PACKAGES=(
 	clang lld llvm libclang-dev flex bison bc libelf-dev libssl-dev
 	cpio xz-utils kmod busybox-static qemu-system-x86 auditd uidmap
 	util-linux git python3 make rsync ccache g++ audispd-plugins
+	# The libraries of rsyslog, which qemu/mkinitramfs.sh unpacks.
+	libestr0 libfastjson4 liblognorm5
 )
 
 debian_packages() {

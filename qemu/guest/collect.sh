@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Helpers for a central audit collector and the auditds that forward to it,
 # with Debian's own parts only: auditd listening on tcp_listen_port, and
-# auditd with the audisp-remote plugin. Sourced by the test, the benchmark
+# auditd with the audisp-remote plugin; or rsyslog, and auditd with the
+# audisp-syslog plugin. Sourced by the test, the benchmark
 # and the demo; Documentation/collecting.rst explains the settings.
 
 COLLECT_PORT=60
@@ -55,25 +56,34 @@ collector_config() {
 	chmod 0640 "$dir/auditd.conf"
 }
 
-# forwarder_setup DIR NAME SERVER: run by the root of the namespace whose
-# auditd forwards. DIR gets a copy of /etc/audit that this root owns, set to
-# name the stream NAME (name_format = user), log to DIR/audit.log and start
-# audisp-remote towards SERVER; the copy is bind-mounted on /etc/audit, where
-# audisp-remote reads its configuration. The plugin binary is copied too:
-# auditd starts only a plugin its own root owns.
-forwarder_setup() {
-	local dir=$1 name=$2 server=$3 conf
+# forwarding_auditd_config DIR NAME: run by the root of the namespace whose
+# auditd forwards. DIR/etc gets a copy of /etc/audit that this root owns,
+# set to name the stream NAME (name_format = user) and log to DIR/audit.log.
+forwarding_auditd_config() {
+	local dir=$1 name=$2 conf=$1/etc/auditd.conf
 	mkdir -p "$dir/etc"
 	cp -r /etc/audit/. "$dir/etc/"
-	conf=$dir/etc/auditd.conf
 	conf_set "$conf" log_file "$dir/audit.log"
 	conf_set "$conf" log_format RAW
 	conf_set "$conf" name_format USER
 	conf_set "$conf" name "$name"
 	conf_set "$conf" max_log_file_action IGNORE
 	conf_set "$conf" q_depth 4000
-	cp /usr/sbin/audisp-remote "$dir/etc/audisp-remote" &&
-		chmod 0750 "$dir/etc/audisp-remote" || return 1
+	chmod 0640 "$conf"
+}
+
+# plugin_copy DIR PROGRAM: PROGRAM copied to DIR/etc, for this root to own:
+# auditd starts only a plugin its own root owns.
+plugin_copy() {
+	cp "/usr/sbin/$2" "$1/etc/$2" && chmod 0750 "$1/etc/$2"
+}
+
+# forwarder_setup DIR NAME SERVER: forwarding_auditd_config, and the
+# audisp-remote plugin towards SERVER; DIR/etc is bind-mounted on
+# /etc/audit, where audisp-remote reads its configuration.
+forwarder_setup() {
+	local dir=$1 name=$2 server=$3
+	forwarding_auditd_config "$dir" "$name" && plugin_copy "$dir" audisp-remote || return 1
 	cat >"$dir/etc/plugins.d/au-remote.conf" <<-EOF
 		active = yes
 		direction = out
@@ -106,7 +116,25 @@ forwarder_setup() {
 		overflow_action = syslog
 		startup_failure_action = warn_once_continue
 	EOF
-	chmod 0640 "$dir/etc/audisp-remote.conf" "$dir/etc/plugins.d/au-remote.conf" "$conf"
+	chmod 0640 "$dir/etc/audisp-remote.conf" "$dir/etc/plugins.d/au-remote.conf"
+	mount --bind "$dir/etc" /etc/audit
+}
+
+# syslog_forwarder_setup DIR NAME: forwarding_auditd_config, and Debian's
+# audisp-syslog plugin, which hands every record to syslog(3) (/dev/log)
+# with facility local6.
+syslog_forwarder_setup() {
+	local dir=$1 name=$2
+	forwarding_auditd_config "$dir" "$name" && plugin_copy "$dir" audisp-syslog || return 1
+	cat >"$dir/etc/plugins.d/syslog.conf" <<-EOF
+		active = yes
+		direction = out
+		path = /etc/audit/audisp-syslog
+		type = always
+		args = LOG_INFO LOG_LOCAL6
+		format = string
+	EOF
+	chmod 0640 "$dir/etc/plugins.d/syslog.conf"
 	mount --bind "$dir/etc" /etc/audit
 }
 
@@ -162,8 +190,13 @@ netns_holder() {
 # "--kill-child" is for the unshare that netns_holder does not see: when
 # the caller is killed, the holder goes too.
 collector_start() {
+	collector_config "$1"
+	collector_ns_start "$1" && collector_auditd_start
+}
+
+# collector_ns_start DIR: collector_start's namespaces, without a daemon.
+collector_ns_start() {
 	COLLECTOR_DIR=$1
-	collector_config "$COLLECTOR_DIR"
 	unshare -n -m --fork --kill-child sh -c '
 		mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/run || exit 1
 		touch "$1/holder-ready"
@@ -171,8 +204,7 @@ collector_start() {
 	COLLECTOR_UNSHARE=$!
 	# unshare ignores SIGTERM while it waits: the holder is its child.
 	COLLECTOR=$(netns_holder "$COLLECTOR_UNSHARE") || return 1
-	wait_file 10 "$COLLECTOR_DIR/holder-ready" || return 1
-	collector_auditd_start
+	wait_file 10 "$COLLECTOR_DIR/holder-ready"
 }
 
 collector_auditd_start() {
@@ -202,4 +234,25 @@ collector_stop() {
 	collector_auditd_stop
 	kill "$COLLECTOR" 2>/dev/null
 	wait "$COLLECTOR_UNSHARE" 2>/dev/null
+}
+
+# rsyslog_start NAME CONFIG: rsyslogd with CONFIG (rsyslog's own syntax, a
+# file), its pid file NAME's, in the caller's namespaces; returns once the
+# daemon is up.
+rsyslog_start() {
+	rsyslogd -f "$2" -i "/var/run/rsyslogd-$1.pid" || return 1
+	wait_file 10 "/var/run/rsyslogd-$1.pid"
+}
+
+# rsyslog_stop NAME: SIGTERM to the rsyslogd rsyslog_start NAME started in
+# the caller's mount namespace; returns once it has exited (and flushed).
+rsyslog_stop() {
+	local pid tries=200
+	pid=$(cat "/var/run/rsyslogd-$1.pid") || return 1
+	kill "$pid" || return 1
+	while kill -0 "$pid" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.05
+	done
 }
