@@ -8,8 +8,10 @@
 #   make check      rustfmt, clippy, checkpatch --strict, each patch builds
 #   make bench      syscall costs in the guest, as ratios (builds an unpatched
 #                   kernel into the cache on first use)
-#   make hostile-full  the hostile-tenant tests at full size (10x the floods,
-#                   10^6 fuzzer messages)
+#   make bench-collect  only bench's records per second forwarded to a
+#                   central collector, container auditd / host auditd
+#   make hostile-full  the tests make test bounds, at full size (10x the
+#                   floods, 10^6 fuzzer messages, 5000 collected events)
 #
 # KERNEL=debug selects the lockdep/KASAN/kmemleak kernel (its own cache slot).
 # Everything built lives in $(AUDITNS_CACHE) (/var/cache/auditns), outside
@@ -23,7 +25,7 @@ export KERNEL AUDITNS_CACHE CARGO_TARGET_DIR
 CARGO := $(HOME)/.cargo/bin/cargo
 
 .PHONY: all deps kernel module samples initramfs run test host-test \
-	guest-test check bench hostile-full clean distclean
+	guest-test check bench bench-collect hostile-full clean distclean
 
 all: initramfs
 
@@ -59,6 +61,9 @@ check: deps
 
 bench: all
 	@scripts/bench.sh
+
+bench-collect: all
+	@scripts/bench.sh collect
 
 hostile-full: all
 	@scripts/test.sh hostile-full

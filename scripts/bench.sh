@@ -15,7 +15,10 @@
 #      task beside a container with 1000 rules / alone, beside a container
 #      watching 100 files in the directory it opens in / alone, and host and
 #      container tasks beside N = 1, 10, 100, 1000 namespaces with daemons
-#      and 10 rules each / alone, one boot.
+#      and 10 rules each / alone, one boot;
+#   6. records per second forwarded by audisp-remote to a central auditd
+#      (bench/collect): from a container's auditd / from the host's auditd,
+#      rounds alternating in one boot. `bench.sh collect` runs only this.
 #
 # In 1 and 2 each guest has audit enabled and one host rule that does not
 # match. BENCH_ROUNDS (7) rounds for 2 and 5, three times as many
@@ -39,6 +42,26 @@ VM=$AUDITNS_TOP/qemu/vm
 BENCH=$AUDITNS_TOP/qemu/guest/bench/syscalls
 BENCH_NS=$AUDITNS_TOP/qemu/guest/bench/ns
 BENCH_SCALE=$AUDITNS_TOP/qemu/guest/bench/scale
+BENCH_COLLECT=$AUDITNS_TOP/qemu/guest/bench/collect
+COLLECT_EVENTS=${BENCH_COLLECT_EVENTS:-1000}
+
+# collect_bench: part 6, its runs and its ratio.
+collect_bench() {
+	step "bench: forwarding to a collector (patched kernel, module loaded)" \
+		"$VM" exec --timeout 3600 "$BENCH_COLLECT" "$NS_ROUNDS" "$COLLECT_EVENTS" |
+		tee "$logs/collect"
+	awk '{ sub(/\r$/, "") } $1 == "median" { m[$2] = $3 " " $4 " " $5 }
+	END {
+		split(m["container"], x, " "); split(m["host"], y, " ")
+		if (x[1] == "" || y[1] == "" || y[1] == 0) { print "bench: forwarding: no data"; exit 1 }
+		printf "bench: %-48s %8d /s / %8d /s = %.3f  (spread %.0f%% / %.0f%%)\n",
+			"records forwarded: container auditd / host auditd", x[1], y[1], x[1] / y[1],
+			100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }' "$logs/collect"
+}
+if [ "${1:-}" = collect ]; then
+	collect_bench
+	exit
+fi
 
 # median LOG SIDE WHAT: a median the guest printed.
 median() {
@@ -136,3 +159,4 @@ awk -v a="$(rate_of "$logs/ns" ns)" -v b="$(rate_of "$logs/ns" host)" 'BEGIN {
 	printf "bench: %-48s %8d /s / %8d /s = %.3f  (spread %.0f%% / %.0f%%)\n", \
 		"records delivered: container daemon / host daemon", x[1], y[1], x[1] / y[1],
 		100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }'
+collect_bench
