@@ -123,10 +123,22 @@ HOSTILE_KASAN_SLACK_KIB=0
 # Events of the host's and of the bystander's probes.
 HOSTILE_PROBES=20
 
-# hostile_scale BOUNDED FULL: the size of a flood or fuzz run: BOUNDED in
-# make test, FULL under `make hostile-full` (auditns.scale=full).
+# hostile_scale BOUNDED FULL [DEBUG]: the size of a flood or fuzz run:
+# BOUNDED in make test, FULL under `make hostile-full` (auditns.scale=full),
+# DEBUG (if given) in make test on the debug kernel.
 hostile_scale() {
-	if grep -qw 'auditns.scale=full' /proc/cmdline; then echo "$2"; else echo "$1"; fi
+	if grep -qw 'auditns.scale=full' /proc/cmdline; then
+		echo "$2"
+	elif [ -n "${3:-}" ] && kasan_kernel; then
+		echo "$3"
+	else
+		echo "$1"
+	fi
+}
+
+# kasan_kernel: this is the debug kernel (KERNEL=debug), with KASAN.
+kasan_kernel() {
+	grep -q ' kasan_report$' /proc/kallsyms
 }
 
 # Kernel threads: the children of kthreadd, and kthreadd.
@@ -195,7 +207,7 @@ hostile_setup() {
 		>/tmp/bystander/sh.out 2>&1 &
 	HOSTILE_BYSTANDER=$!
 	wait_for 60 test -e /tmp/bystander/ready || fail "the bystander did not start"
-	if grep -q ' kasan_report$' /proc/kallsyms; then
+	if kasan_kernel; then
 		HOSTILE_KASAN_SLACK_KIB=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo) / 32 + 8192))
 	fi
 	HOSTILE_KTHREADS=$(kthreads)
