@@ -6,8 +6,8 @@ use crate::namespace::{Daemon, Namespace};
 use crate::nsref::{PidNsRef, UserNs};
 use crate::queue::Admit;
 use crate::rules::excluded;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use kernel::{bindings, c_str, prelude::*, sync::Arc, types::Opaque};
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::{bindings, c_str, prelude::*, sync::Arc, types::Opaque, workqueue};
 
 /// A record waiting for the daemon.
 pub(crate) struct QueuedRecord {
@@ -172,16 +172,105 @@ const DELIVERY_RETRY_MAX_MS: u32 = 100;
 /// cgroup's limit and dip into the host's reserves: a record that does not
 /// fit is lost instead, and counted.
 fn queued_record_flags() -> kernel::alloc::Flags {
-    // The 6.12 kernel crate has no `__GFP_ACCOUNT`; it is what
-    // `GFP_KERNEL_ACCOUNT` adds to `GFP_KERNEL`.
-    let account = GFP_KERNEL_ACCOUNT & !GFP_KERNEL;
-    GFP_NOWAIT | __GFP_NOWARN | account
+    GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT
 }
 
-/// Set while the module unloads, so that delivery stops re-queuing itself.
-pub(crate) static STOPPING: AtomicBool = AtomicBool::new(false);
-/// The queue delivery runs on; set while the module is loaded.
-pub(crate) static DELIVERY_QUEUE: AtomicUsize = AtomicUsize::new(0);
+/// Delivery runs of the whole machine that may run at once. A run never
+/// sleeps and sends a bounded batch, so a few suffice; an unbound
+/// workqueue without a limit would start a kernel thread for each run
+/// that is ready while the others run, and many namespaces whose daemons
+/// stall get ready together.
+const DELIVERY_MAX_ACTIVE: i32 = 4;
+
+/// The workqueue that delivery and failure actions run on, owned by the
+/// registry and shared with each namespace.
+///
+/// # Invariants
+///
+/// `wq` was returned by `alloc_workqueue()`, and is destroyed on drop.
+/// The last reference is never dropped by a work item of the queue: the
+/// registry, which holds one, stops every namespace's delivery and drains
+/// the queue before it lets go of it.
+pub(crate) struct DeliveryQueue {
+    wq: core::ptr::NonNull<bindings::workqueue_struct>,
+    /// Set at module unload: work is queued no more.
+    stopping: AtomicBool,
+}
+
+// SAFETY: a workqueue may be used and destroyed from any thread.
+unsafe impl Send for DeliveryQueue {}
+// SAFETY: queuing work is safe from any thread; `stopping` is atomic.
+unsafe impl Sync for DeliveryQueue {}
+
+impl DeliveryQueue {
+    /// A new unbound workqueue, named `auditns`.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        // SAFETY: the format is a NUL-terminated string without conversions.
+        let wq = unsafe {
+            bindings::alloc_workqueue(
+                c_str!("auditns").as_char_ptr(),
+                bindings::wq_flags_WQ_UNBOUND,
+                DELIVERY_MAX_ACTIVE,
+            )
+        };
+        let wq = core::ptr::NonNull::new(wq).ok_or(ENOMEM)?;
+        let queue = Self {
+            wq,
+            stopping: AtomicBool::new(false),
+        };
+        // On error, `queue`'s drop destroys the workqueue.
+        Ok(Arc::new(queue, GFP_KERNEL)?)
+    }
+
+    /// The kernel crate's view of the queue, for work items it knows.
+    /// `None` once the module unloads.
+    pub(crate) fn queue(&self) -> Option<&workqueue::Queue> {
+        if self.stopping.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: `wq` is a workqueue until `self` drops (type invariant).
+        Some(unsafe { workqueue::Queue::from_raw(self.wq.as_ptr()) })
+    }
+
+    /// Queues `dwork` to run in `delay` jiffies. `false` if it is queued
+    /// already, or once the module unloads.
+    ///
+    /// # Safety
+    ///
+    /// `dwork` must be an initialised delayed work item that stays valid
+    /// until it has run or is cancelled.
+    unsafe fn queue_delayed(&self, dwork: *mut bindings::delayed_work, delay: usize) -> bool {
+        if self.stopping.load(Ordering::Acquire) {
+            return false;
+        }
+        // SAFETY: `wq` is a workqueue (type invariant); the caller
+        // guarantees `dwork`.
+        unsafe {
+            bindings::queue_delayed_work_on(
+                bindings::wq_misc_consts_WORK_CPU_UNBOUND as i32,
+                self.wq.as_ptr(),
+                dwork,
+                delay,
+            )
+        }
+    }
+
+    /// Stops queuing and waits for every queued work item; for module
+    /// unload, once nothing can queue delivery any more.
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        // SAFETY: `wq` is a workqueue (type invariant); unload may sleep.
+        unsafe { bindings::drain_workqueue(self.wq.as_ptr()) };
+    }
+}
+
+impl Drop for DeliveryQueue {
+    fn drop(&mut self) {
+        // SAFETY: `wq` was allocated in `new`, and this is not one of its
+        // work items (type invariant); this waits for its work.
+        unsafe { bindings::destroy_workqueue(self.wq.as_ptr()) };
+    }
+}
 
 impl Namespace {
     /// Queues a record for the daemon; in any task context, never sleeps.
@@ -302,22 +391,13 @@ impl Namespace {
     /// Queues delivery in `delay` jiffies, unless it is queued already:
     /// that run will see what is queued now too.
     fn queue_delivery(self: &Arc<Self>, delay: usize) {
-        let queue = DELIVERY_QUEUE.load(Ordering::Acquire);
-        if queue == 0 || STOPPING.load(Ordering::Acquire) {
-            return;
-        }
         let reference = Arc::into_raw(self.clone());
-        // SAFETY: `DELIVERY_QUEUE` holds a workqueue allocated at module
-        // load and destroyed only after every namespace's delivery is
-        // stopped; the item was initialised by `DeliveryWork::new`. If it
-        // is queued now, it owns `reference` (the `DeliveryWork` invariant).
+        // SAFETY: the item was initialised by `DeliveryWork::new` and lives
+        // in `self`, which the queued item holds a reference to: if it is
+        // queued now, it owns `reference` (the `DeliveryWork` invariant).
         let queued = unsafe {
-            bindings::queue_delayed_work_on(
-                bindings::wq_misc_consts_WORK_CPU_UNBOUND as i32,
-                queue as *mut bindings::workqueue_struct,
-                self.delivery.inner.get(),
-                delay,
-            )
+            self.delivery_queue
+                .queue_delayed(self.delivery.inner.get(), delay)
         };
         if !queued {
             // SAFETY: `reference` came from `Arc::into_raw` above and was

@@ -2,7 +2,7 @@
 
 //! The audit state of one user namespace: settings, daemon, failure action.
 
-use crate::delivery::{DeliveryWork, QueuedRecord, DELIVERY_QUEUE, STOPPING};
+use crate::delivery::{DeliveryQueue, DeliveryWork, QueuedRecord};
 use crate::nsref::{ChargeKey, NetRef, PidNsRef, ProcessRef, UserNs, UserNsRef};
 use crate::queue::QueueAccount;
 use crate::ratelimit::Ratelimit;
@@ -15,7 +15,7 @@ use kernel::{
     prelude::*,
     sync::{Arc, Mutex, SpinLock},
     types::Opaque,
-    workqueue::{self, Work, WorkItem},
+    workqueue::{Work, WorkItem},
 };
 
 /// The daemon registered with `AUDIT_SET` pid.
@@ -97,6 +97,8 @@ pub(crate) struct Namespace {
     pub(crate) retry_jiffies: AtomicUsize,
     #[pin]
     pub(crate) delivery: DeliveryWork,
+    /// Where `delivery` and `kill_work` run.
+    pub(crate) delivery_queue: Arc<DeliveryQueue>,
     #[pin]
     kill_work: Work<Namespace, KILL>,
 }
@@ -124,7 +126,7 @@ kernel::impl_has_work! {
 
 impl Namespace {
     /// New state for `userns`, seen from the current task's PID namespace.
-    pub(crate) fn new(userns: UserNs) -> Result<Arc<Self>> {
+    pub(crate) fn new(userns: UserNs, delivery_queue: Arc<DeliveryQueue>) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Namespace {
                 userns,
@@ -151,6 +153,7 @@ impl Namespace {
                 marks: AtomicUsize::new(0),
                 retry_jiffies: AtomicUsize::new(0),
                 delivery <- DeliveryWork::new(),
+                delivery_queue,
                 kill_work <- kernel::new_work!("auditns::Namespace::kill_work"),
             }),
             GFP_KERNEL_ACCOUNT,
@@ -190,10 +193,9 @@ impl Namespace {
                 }
             }
             2 => {
-                let queue = DELIVERY_QUEUE.load(Ordering::Acquire);
-                if queue == 0 || STOPPING.load(Ordering::Acquire) {
+                let Some(queue) = self.delivery_queue.queue() else {
                     return;
-                }
+                };
                 // The worker acts on the user namespace later, also after
                 // the module stopped hearing of its end: hold it until then.
                 // This runs for an event or message of the namespace, which
@@ -204,12 +206,6 @@ impl Namespace {
                         state.kill_hold = Some(UserNsRef::get(self.userns));
                     }
                 }
-                // SAFETY: `DELIVERY_QUEUE` holds a workqueue allocated at
-                // module load and destroyed only after it is cleared; a kill
-                // queued before that is waited for by its destruction.
-                let queue = unsafe {
-                    workqueue::Queue::from_raw(queue as *const bindings::workqueue_struct)
-                };
                 // Already queued: that run uses the reference held above.
                 let _ = queue.enqueue::<Arc<Self>, KILL>(self.clone());
             }

@@ -9,6 +9,7 @@
 //! the slow paths: creating and freeing state, the per-owner limit, rule
 //! changes that move the selection, and module unload.
 
+use crate::delivery::DeliveryQueue;
 use crate::namespace::{self, Namespace};
 use crate::nsref::UserNs;
 use crate::rule;
@@ -22,13 +23,16 @@ use kernel::{
     types::Opaque,
 };
 
-/// All per-namespace state.
-#[pin_data]
+/// All per-namespace state. Dropping it, at module unload once the hooks
+/// are gone, forgets every namespace and waits for their work.
+#[pin_data(PinnedDrop)]
 pub(crate) struct NsRegistry {
     /// Every namespace with state. Its mutex also serialises the
     /// publication of state in user namespaces and selection updates.
     #[pin]
     namespaces: Mutex<KVec<Arc<Namespace>>>,
+    /// The workqueue every namespace's delivery runs on.
+    delivery: Arc<DeliveryQueue>,
 }
 
 /// The state published in `userns`, borrowed.
@@ -54,9 +58,10 @@ unsafe fn published<'a>(userns: UserNs) -> Option<ArcBorrow<'a, Namespace>> {
 
 impl NsRegistry {
     /// An empty registry.
-    pub(crate) fn new() -> impl PinInit<Self> {
+    pub(crate) fn new(delivery: Arc<DeliveryQueue>) -> impl PinInit<Self> {
         pin_init!(NsRegistry {
             namespaces <- kernel::new_mutex!(KVec::new(), "auditns::NsRegistry::namespaces"),
+            delivery,
         })
     }
 
@@ -94,7 +99,7 @@ impl NsRegistry {
         if let Some(ns) = self.find(userns) {
             return Ok(ns);
         }
-        let fresh = Namespace::new(userns)?;
+        let fresh = Namespace::new(userns, self.delivery.clone())?;
         let mut namespaces = self.namespaces.lock();
         if let Some(ns) = self.find(userns) {
             return Ok(ns);
@@ -124,7 +129,7 @@ impl NsRegistry {
             // Impossible under the mutex, which every installation takes.
             // SAFETY: `raw` was not handed over.
             drop(unsafe { Arc::from_raw(raw) });
-            drop(crate::kvec::pop(&mut namespaces));
+            drop(namespaces.pop());
             return Err(EBUSY);
         }
         crate::limits::NAMESPACES.set(namespaces.len());
@@ -221,7 +226,7 @@ impl NsRegistry {
             let state: Arc<Namespace> = state.into();
             withdraw(userns);
             let index = namespaces.iter().position(|ns| Arc::ptr_eq(ns, &state));
-            let removed = index.and_then(|index| crate::kvec::swap_remove(&mut namespaces, index));
+            let removed = index.and_then(|index| namespaces.swap_remove(index));
             crate::limits::NAMESPACES.set(namespaces.len());
             drop(state);
             removed
@@ -237,7 +242,7 @@ impl NsRegistry {
 
     /// Forgets every namespace; for module unload, after the hooks are gone
     /// and before the delivery workqueue is.
-    pub(crate) fn clear(&self) {
+    fn clear(&self) {
         let namespaces = {
             let mut namespaces = self.namespaces.lock();
             for ns in namespaces.iter() {
@@ -255,6 +260,16 @@ impl NsRegistry {
             ns.clear_rules();
         }
         drop(namespaces);
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for NsRegistry {
+    fn drop(self: Pin<&mut Self>) {
+        self.clear();
+        // Failure actions queued before the hooks went may still run; no
+        // hook or delivery run is left to queue more.
+        self.delivery.stop();
     }
 }
 

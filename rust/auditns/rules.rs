@@ -4,7 +4,6 @@
 //! they decide a syscall event, a user message or a record.
 
 use crate::config::Gone;
-use crate::kvec;
 use crate::namespace::Namespace;
 use crate::nsref::{PidNsRef, UserNs};
 use crate::rule::{self, AtTaskCreation, EventFields, Objects, RuleMarks, RuleView};
@@ -330,7 +329,7 @@ impl Namespace {
                 } else {
                     rules.other.len() - 1
                 };
-                drop(kvec::remove(&mut rules.other, at));
+                drop(rules.other.remove(at));
                 return Err(err);
             }
         }
@@ -352,7 +351,7 @@ impl Namespace {
             .iter()
             .position(|other| same_rule(other.data(), data))
             .ok_or(ENOENT)?;
-        let removed = kvec::remove(list, index);
+        let removed = list.remove(index);
         let mut changed = false;
         if is_exit || rule.list == rule::list::TASK {
             changed = self.set_own_syscalls(&rules.rebuild_index());
@@ -405,7 +404,7 @@ impl Namespace {
                     index += 1;
                     continue;
                 }
-                if let Some(removed) = kvec::remove(list, index) {
+                if let Some(removed) = list.remove(index) {
                     if let Some(gone) = removed.gone() {
                         log(&removed, gone);
                     }

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The audit core's hooks for an extension (`include/linux/audit_ext.h`).
+//!
+//! An extension implements [`Hooks`] for its state and registers that
+//! state with a [`Registration`], which owns it: the audit core passes the
+//! state back to every hook, and dropping the registration unregisters
+//! the hooks, waiting for calls in flight, before the state goes.
+
+use crate::nsref::UserNs;
+use crate::task::TaskRef;
+use core::marker::PhantomPinned;
+use kernel::{bindings, error::from_result, prelude::*, types::Opaque};
+
+/// The file written to `/proc/PID/audit_containerid`, as the `set_contid`
+/// hook sees it.
+///
+/// # Invariants
+///
+/// `0` points to an open file that is live for `'a`.
+pub(crate) struct OpenedFile<'a>(&'a Opaque<bindings::file>);
+
+impl OpenedFile<'_> {
+    /// Whether whoever opened the file had `cap` in the initial user
+    /// namespace: a file that grants rights may be passed to a more
+    /// privileged writer.
+    pub(crate) fn opener_capable(&self, cap: u32) -> bool {
+        let Ok(cap) = i32::try_from(cap) else {
+            return false;
+        };
+        // SAFETY: the file is live (type invariant); `init_user_ns` is static.
+        unsafe {
+            bindings::file_ns_capable(
+                self.0.get(),
+                core::ptr::addr_of_mut!(bindings::init_user_ns),
+                cap,
+            )
+        }
+    }
+}
+
+/// Current's audit context in a hook of its event.
+///
+/// # Invariants
+///
+/// `0` is the current task's audit context, for `'a`, while the audit
+/// core works on its event (at syscall or task exit) in a hook that may
+/// sleep.
+#[derive(Clone, Copy)]
+pub(crate) struct CurrentContext<'a>(
+    core::ptr::NonNull<bindings::audit_context>,
+    core::marker::PhantomData<&'a ()>,
+);
+
+impl CurrentContext<'_> {
+    /// The C context, for the audit core's functions that read it.
+    pub(crate) fn as_ptr(self) -> *mut bindings::audit_context {
+        self.0.as_ptr()
+    }
+}
+
+/// A netlink message to the audit socket from outside the initial user
+/// namespace, as the `netlink_msg` hook sees it.
+pub(crate) struct NetlinkMsg<'a> {
+    /// The buffer the message is in.
+    pub(crate) skb: *mut bindings::sk_buff,
+    /// The message's header, in `skb`.
+    pub(crate) nlh: *mut bindings::nlmsghdr,
+    /// The bytes after the header, as `nlmsg_len` counts them.
+    pub(crate) payload: &'a [u8],
+}
+
+/// The hooks of an audit extension; each gets the registered state.
+///
+/// A hook left out is not called: its static key in the audit core stays
+/// off, and the call site costs a patched-out branch.
+#[vtable]
+pub(crate) trait Hooks: Sync + Sized {
+    /// What a syscall event that the extension takes carries from
+    /// [`Hooks::syscall_exit`] through its records.
+    type Event: Send;
+
+    /// A write of `input` to `/proc/PID/audit_containerid` of `target`,
+    /// through `file`.
+    fn set_contid(&self, _file: OpenedFile<'_>, _target: TaskRef<'_>, _input: &[u8]) -> Result {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Fork or clone created `task`; an error fails the fork.
+    fn task_alloc(&self, _task: TaskRef<'_>) -> Result {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `task` exits, or, with `fork_failed`, its creation failed after
+    /// [`Hooks::task_alloc`] and only its own fields may be read.
+    fn task_free(&self, _task: TaskRef<'_>, _fork_failed: bool) {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The syscall event of `ctx` is being written: add records to it.
+    fn log_exit_aux(&self, _ctx: CurrentContext<'_>) {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Current leaves a syscall that the extension selected at entry:
+    /// the event's state if the extension takes the event.
+    fn syscall_exit(&self, _ctx: CurrentContext<'_>) -> Option<KBox<Self::Event>> {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A record of `msg_type` with `text` of an event that
+    /// [`Hooks::syscall_exit`] took is complete. Must not sleep.
+    fn log_end(&self, _event: &Self::Event, _msg_type: u32, _text: &[u8]) {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A netlink message from outside the initial user namespace: the
+    /// errno for its ack, or 0. `ack` is cleared if the hook acked early.
+    fn netlink_msg(&self, _msg: NetlinkMsg<'_>, _ack: &mut bool) -> i32 {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `userns` is about to be freed.
+    fn userns_free(&self, _userns: UserNs) {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The registration of an extension's state `T` with the audit core.
+///
+/// # Invariants
+///
+/// `ext` is registered with the audit core, its `data` pointing to
+/// `data` and its `ops` to [`Registration::OPS`], from the end of
+/// [`Registration::new`] until drop.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Registration<T: Hooks> {
+    #[pin]
+    ext: Opaque<bindings::audit_ext>,
+    #[pin]
+    data: T,
+    #[pin]
+    _pin: PhantomPinned,
+}
+
+// SAFETY: the audit core may call the hooks from any thread, which only
+// share `&T`, and `T: Sync`; unregistering may also happen anywhere.
+unsafe impl<T: Hooks + Send> Send for Registration<T> {}
+// SAFETY: a shared `Registration` gives out `&T` only, and `T: Sync`.
+unsafe impl<T: Hooks> Sync for Registration<T> {}
+
+impl<T: Hooks> Registration<T> {
+    /// The hooks `T` implements, for the audit core.
+    const OPS: bindings::audit_ext_ops = bindings::audit_ext_ops {
+        set_contid: if T::HAS_SET_CONTID {
+            Some(Self::set_contid)
+        } else {
+            None
+        },
+        task_alloc: if T::HAS_TASK_ALLOC {
+            Some(Self::task_alloc)
+        } else {
+            None
+        },
+        task_free: if T::HAS_TASK_FREE {
+            Some(Self::task_free)
+        } else {
+            None
+        },
+        log_exit_aux: if T::HAS_LOG_EXIT_AUX {
+            Some(Self::log_exit_aux)
+        } else {
+            None
+        },
+        syscall_exit: if T::HAS_SYSCALL_EXIT {
+            Some(Self::syscall_exit)
+        } else {
+            None
+        },
+        // The core calls `syscall_exit` only together with `syscall_done`.
+        syscall_done: if T::HAS_SYSCALL_EXIT {
+            Some(Self::syscall_done)
+        } else {
+            None
+        },
+        log_end: if T::HAS_LOG_END {
+            Some(Self::log_end)
+        } else {
+            None
+        },
+        netlink_msg: if T::HAS_NETLINK_MSG {
+            Some(Self::netlink_msg)
+        } else {
+            None
+        },
+        userns_free: if T::HAS_USERNS_FREE {
+            Some(Self::userns_free)
+        } else {
+            None
+        },
+    };
+
+    /// [`Self::OPS`], which lives as long as the module.
+    const fn ops() -> &'static bindings::audit_ext_ops {
+        &Self::OPS
+    }
+
+    /// Initialises the state with `data` and registers it; the hooks may
+    /// run as soon as this returns. `EBUSY` if an extension is registered.
+    pub(crate) fn new(data: impl PinInit<T, Error>) -> impl PinInit<Self, Error> {
+        let init = move |slot: *mut Self| {
+            // SAFETY: `slot` is valid for writes and pinned; `data` is a
+            // field of it.
+            let data_slot = unsafe { core::ptr::addr_of_mut!((*slot).data) };
+            // SAFETY: `data_slot` is valid, pinned and uninitialised; on
+            // error `data` cleaned up after itself.
+            unsafe { data.__pinned_init(data_slot)? };
+            // SAFETY: as above, for the `ext` field.
+            let ext = Opaque::raw_get(unsafe { core::ptr::addr_of!((*slot).ext) });
+            // SAFETY: `ext` is valid for writes.
+            unsafe {
+                ext.write(bindings::audit_ext {
+                    ops: Self::ops(),
+                    data: data_slot.cast(),
+                })
+            };
+            // SAFETY: `ext` and what it points to stay valid and pinned
+            // until `drop` unregisters it.
+            let rc = unsafe { bindings::audit_ext_register(ext) };
+            if rc != 0 {
+                // SAFETY: `data` was initialised above and nothing
+                // refers to it.
+                unsafe { core::ptr::drop_in_place(data_slot) };
+                return Err(Error::from_errno(rc));
+            }
+            Ok(())
+        };
+        // SAFETY: on success every field is initialised and the invariant
+        // holds; on error nothing is left initialised or registered.
+        unsafe { kernel::init::pin_init_from_closure(init) }
+    }
+
+    /// The state a hook was called with.
+    ///
+    /// # Safety
+    ///
+    /// `data` must be the `data` of a registered [`Registration<T>`],
+    /// passed by the audit core to one of its hooks.
+    unsafe fn from_data<'a>(data: *mut kernel::ffi::c_void) -> &'a T {
+        // SAFETY: the registration stays until no hook runs (its drop
+        // unregisters first), and hands out shared references only.
+        unsafe { &*data.cast::<T>() }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `set_contid` hook.
+    unsafe extern "C" fn set_contid(
+        data: *mut kernel::ffi::c_void,
+        file: *const bindings::file,
+        target: *mut bindings::task_struct,
+        buf: *const kernel::ffi::c_char,
+        len: usize,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            // SAFETY: the /proc handler holds a reference to `target` for the call.
+            let target = unsafe { TaskRef::from_raw(target) }.ok_or(EINVAL)?;
+            // SAFETY: the /proc handler passes the file being written,
+            // which it holds for the call.
+            let file = OpenedFile(unsafe { &*file.cast::<Opaque<bindings::file>>() });
+            // SAFETY: the /proc handler passes `len` bytes it copied into `buf`.
+            let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
+            // SAFETY: the audit core passes the registered data.
+            unsafe { Self::from_data(data) }.set_contid(file, target, input)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `task_alloc` hook.
+    unsafe extern "C" fn task_alloc(
+        data: *mut kernel::ffi::c_void,
+        tsk: *mut bindings::task_struct,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            // SAFETY: copy_process() passes the task it is creating.
+            if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
+                // SAFETY: the audit core passes the registered data.
+                unsafe { Self::from_data(data) }.task_alloc(task)?;
+            }
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `task_free` hook.
+    unsafe extern "C" fn task_free(
+        data: *mut kernel::ffi::c_void,
+        tsk: *mut bindings::task_struct,
+        fork_failed: bool,
+    ) {
+        // SAFETY: do_exit() and copy_process() pass a task they still hold.
+        if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
+            // SAFETY: the audit core passes the registered data.
+            unsafe { Self::from_data(data) }.task_free(task, fork_failed);
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `log_exit_aux` hook.
+    unsafe extern "C" fn log_exit_aux(
+        data: *mut kernel::ffi::c_void,
+        ctx: *mut bindings::audit_context,
+    ) {
+        if let Some(ctx) = core::ptr::NonNull::new(ctx) {
+            // SAFETY: audit_log_exit() passes current's context, in its
+            // syscall exit; the wrapper does not outlive the call.
+            let ctx = CurrentContext(ctx, core::marker::PhantomData);
+            // SAFETY: the audit core passes the registered data.
+            unsafe { Self::from_data(data) }.log_exit_aux(ctx);
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `syscall_exit` hook.
+    unsafe extern "C" fn syscall_exit(
+        data: *mut kernel::ffi::c_void,
+        ctx: *mut bindings::audit_context,
+        _host_records: bool,
+    ) -> *mut kernel::ffi::c_void {
+        let Some(ctx) = core::ptr::NonNull::new(ctx) else {
+            return core::ptr::null_mut();
+        };
+        // SAFETY: the core passes current's context, in its syscall exit;
+        // the wrapper does not outlive the call.
+        let ctx = CurrentContext(ctx, core::marker::PhantomData);
+        // SAFETY: the audit core passes the registered data.
+        unsafe { Self::from_data(data) }
+            .syscall_exit(ctx)
+            .map_or(core::ptr::null_mut(), |event| KBox::into_raw(event).cast())
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `syscall_done` hook, with an event
+    /// that `syscall_exit` returned.
+    unsafe extern "C" fn syscall_done(
+        _data: *mut kernel::ffi::c_void,
+        event: *mut kernel::ffi::c_void,
+    ) {
+        // SAFETY: `event` came from `KBox::into_raw` in `syscall_exit`, and
+        // the audit core hands it back once.
+        drop(unsafe { KBox::from_raw(event.cast::<T::Event>()) });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `log_end` hook, with an event that
+    /// `syscall_exit` returned and is not done yet.
+    unsafe extern "C" fn log_end(
+        data: *mut kernel::ffi::c_void,
+        event: *mut kernel::ffi::c_void,
+        msg_type: kernel::ffi::c_int,
+        text: *const kernel::ffi::c_char,
+        len: usize,
+        _host: bool,
+    ) {
+        let Ok(msg_type) = u32::try_from(msg_type) else {
+            return;
+        };
+        // SAFETY: the event lives until `syscall_done`, after every record.
+        let event = unsafe { &*event.cast::<T::Event>() };
+        // SAFETY: audit_log_end() passes the record's `len` bytes of text.
+        let text = unsafe { core::slice::from_raw_parts(text.cast::<u8>(), len) };
+        // SAFETY: the audit core passes the registered data.
+        unsafe { Self::from_data(data) }.log_end(event, msg_type, text);
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `netlink_msg` hook.
+    unsafe extern "C" fn netlink_msg(
+        data: *mut kernel::ffi::c_void,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: *mut bool,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: audit_receive() checked the header with nlmsg_ok().
+        let header = unsafe { &*nlh };
+        let header_len = core::mem::size_of::<bindings::nlmsghdr>();
+        let payload_len = (header.nlmsg_len as usize).saturating_sub(header_len);
+        // SAFETY: nlmsg_ok() checked that `nlmsg_len` bytes are in the buffer.
+        let payload =
+            unsafe { core::slice::from_raw_parts(nlh.cast::<u8>().add(header_len), payload_len) };
+        // SAFETY: audit_receive() passes its own `ack`, valid for the call.
+        let ack = unsafe { &mut *ack };
+        let msg = NetlinkMsg { skb, nlh, payload };
+        // SAFETY: the audit core passes the registered data.
+        unsafe { Self::from_data(data) }.netlink_msg(msg, ack)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `userns_free` hook.
+    unsafe extern "C" fn userns_free(
+        data: *mut kernel::ffi::c_void,
+        ns: *mut bindings::user_namespace,
+    ) {
+        // SAFETY: free_user_ns() passes the namespace before freeing it.
+        if let Some(userns) = unsafe { UserNs::from_raw(ns) } {
+            // SAFETY: the audit core passes the registered data.
+            unsafe { Self::from_data(data) }.userns_free(userns);
+        }
+    }
+}
+
+#[pinned_drop]
+impl<T: Hooks> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `ext` is registered (type invariant); this waits until no
+        // hook runs, so `data` may go after it.
+        unsafe { bindings::audit_ext_unregister(self.ext.get()) };
+    }
+}
