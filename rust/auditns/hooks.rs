@@ -316,8 +316,8 @@ impl<T: Hooks> Registration<T> {
         ctx: *mut bindings::audit_context,
     ) {
         if let Some(ctx) = core::ptr::NonNull::new(ctx) {
-            // SAFETY: audit_log_exit() passes current's context, in its
-            // syscall exit; the wrapper does not outlive the call.
+            // INVARIANT: audit_log_exit() passes current's context, where
+            // it may sleep; the wrapper does not outlive the call.
             let ctx = CurrentContext(ctx, core::marker::PhantomData);
             // SAFETY: the audit core passes the registered data.
             unsafe { Self::from_data(data) }.log_exit_aux(ctx);
@@ -335,8 +335,8 @@ impl<T: Hooks> Registration<T> {
         let Some(ctx) = core::ptr::NonNull::new(ctx) else {
             return core::ptr::null_mut();
         };
-        // SAFETY: the core passes current's context, in its syscall exit;
-        // the wrapper does not outlive the call.
+        // INVARIANT: the core passes current's context, in its syscall exit,
+        // where it may sleep; the wrapper does not outlive the call.
         let ctx = CurrentContext(ctx, core::marker::PhantomData);
         // SAFETY: the audit core passes the registered data.
         unsafe { Self::from_data(data) }
