@@ -62,9 +62,9 @@ mod translate;
 mod version;
 
 use contid::ContidRegistry;
+use kernel::task::Task;
 use nsref::UserNs;
 use registry::NsRegistry;
-use task::TaskRef;
 
 module! {
     type: AuditNs,
@@ -147,17 +147,17 @@ unsafe fn log_ns_info(ctx: *mut bindings::audit_context, initial: &nsinfo::NsIds
 impl hooks::Hooks for State {
     type Event = event::Audience;
 
-    fn set_contid(&self, file: OpenedFile<'_>, target: TaskRef<'_>, input: &[u8]) -> Result {
+    fn set_contid(&self, file: OpenedFile<'_>, target: &Task, input: &[u8]) -> Result {
         let opener_capable = file.opener_capable(bindings::CAP_AUDIT_CONTROL);
         self.contid.set(target, input, opener_capable)
     }
 
-    fn task_alloc(&self, task: TaskRef<'_>) -> Result {
+    fn task_alloc(&self, task: &Task) -> Result {
         self.contid.task_created(task);
         Ok(())
     }
 
-    fn task_free(&self, task: TaskRef<'_>, fork_failed: bool) {
+    fn task_free(&self, task: &Task, fork_failed: bool) {
         self.contid.task_gone(task);
         // A task whose fork failed never ran: its process is not its own
         // yet, or freed already, so it is not looked at.

@@ -14,8 +14,9 @@ use kernel::{
 
 use crate::contid_policy::{decide_set, ContainerOp, Owner, SetError, SetFacts, CONTID_UNSET};
 use crate::record::AuditRecord;
-use crate::task::{ProcessId, RcuReadGuard, TaskRef};
+use crate::task::{with_current, AuditTask, ProcessId};
 use crate::text::TextBuf;
+use kernel::{sync::rcu, task::Task};
 
 /// A container ID in use.
 struct InUse {
@@ -48,10 +49,10 @@ impl ContidRegistry {
     /// `opener_capable` tells whether the task that opened the file had
     /// `CAP_AUDIT_CONTROL`: both it and the writer must have it, or an
     /// unprivileged process could pass its open file to a privileged one.
-    pub(crate) fn set(&self, target: TaskRef<'_>, input: &[u8], opener_capable: bool) -> Result {
+    pub(crate) fn set(&self, target: &Task, input: &[u8], opener_capable: bool) -> Result {
         // Allocate before taking the lock, in case the ID is new.
         let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
-        TaskRef::with_current(|writer| {
+        with_current(|writer| {
             let old_contid = target.contid();
             let facts = SetFacts {
                 audit_enabled: crate::audit_is_enabled(),
@@ -68,7 +69,7 @@ impl ContidRegistry {
             let mut written = CONTID_UNSET;
             let decision = {
                 let mut in_use = self.in_use.lock();
-                let rcu = RcuReadGuard::new();
+                let rcu = rcu::read_lock();
                 let writer_id = writer.process_id(&rcu);
                 let relation = |owner: ProcessId| {
                     if owner == writer_id {
@@ -135,7 +136,7 @@ impl ContidRegistry {
     }
 
     /// Counts a task that fork or clone created with its parent's ID.
-    pub(crate) fn task_created(&self, task: TaskRef<'_>) {
+    pub(crate) fn task_created(&self, task: &Task) {
         let contid = task.contid();
         if contid == CONTID_UNSET {
             return;
@@ -146,7 +147,7 @@ impl ContidRegistry {
     }
 
     /// Forgets a task that exits; the last one frees its ID for reuse.
-    pub(crate) fn task_gone(&self, task: TaskRef<'_>) {
+    pub(crate) fn task_gone(&self, task: &Task) {
         let contid = task.contid();
         if contid != CONTID_UNSET {
             forget_task(&mut self.in_use.lock(), contid);
@@ -184,7 +185,7 @@ fn log_container_op(op: &ContainerOp) {
 /// `ctx` must be the current task's audit context, in `audit_log_exit()`,
 /// where sleeping is allowed.
 pub(crate) unsafe fn log_container_id(ctx: *mut bindings::audit_context) {
-    let contid = TaskRef::with_current(|task| task.contid());
+    let contid = with_current(|task| task.contid());
     if contid == CONTID_UNSET {
         return;
     }

@@ -8,8 +8,9 @@
 //! the hooks, waiting for calls in flight, before the state goes.
 
 use crate::nsref::UserNs;
-use crate::task::TaskRef;
+use crate::task::task_from_ptr;
 use core::marker::PhantomPinned;
+use kernel::task::Task;
 use kernel::{bindings, error::from_result, prelude::*, types::Opaque};
 
 /// The file written to `/proc/PID/audit_containerid`, as the `set_contid`
@@ -82,18 +83,18 @@ pub(crate) trait Hooks: Sync + Sized {
 
     /// A write of `input` to `/proc/PID/audit_containerid` of `target`,
     /// through `file`.
-    fn set_contid(&self, _file: OpenedFile<'_>, _target: TaskRef<'_>, _input: &[u8]) -> Result {
+    fn set_contid(&self, _file: OpenedFile<'_>, _target: &Task, _input: &[u8]) -> Result {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
     /// Fork or clone created `task`; an error fails the fork.
-    fn task_alloc(&self, _task: TaskRef<'_>) -> Result {
+    fn task_alloc(&self, _task: &Task) -> Result {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
     /// `task` exits, or, with `fork_failed`, its creation failed after
     /// [`Hooks::task_alloc`] and only its own fields may be read.
-    fn task_free(&self, _task: TaskRef<'_>, _fork_failed: bool) {
+    fn task_free(&self, _task: &Task, _fork_failed: bool) {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -264,7 +265,7 @@ impl<T: Hooks> Registration<T> {
     ) -> kernel::ffi::c_int {
         from_result(|| {
             // SAFETY: the /proc handler holds a reference to `target` for the call.
-            let target = unsafe { TaskRef::from_raw(target) }.ok_or(EINVAL)?;
+            let target = unsafe { task_from_ptr(target) }.ok_or(EINVAL)?;
             // SAFETY: the /proc handler passes the file being written,
             // which it holds for the call.
             let file = OpenedFile(unsafe { &*file.cast::<Opaque<bindings::file>>() });
@@ -285,7 +286,7 @@ impl<T: Hooks> Registration<T> {
     ) -> kernel::ffi::c_int {
         from_result(|| {
             // SAFETY: copy_process() passes the task it is creating.
-            if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
+            if let Some(task) = unsafe { task_from_ptr(tsk) } {
                 // SAFETY: the audit core passes the registered data.
                 unsafe { Self::from_data(data) }.task_alloc(task)?;
             }
@@ -302,7 +303,7 @@ impl<T: Hooks> Registration<T> {
         fork_failed: bool,
     ) {
         // SAFETY: do_exit() and copy_process() pass a task they still hold.
-        if let Some(task) = unsafe { TaskRef::from_raw(tsk) } {
+        if let Some(task) = unsafe { task_from_ptr(tsk) } {
             // SAFETY: the audit core passes the registered data.
             unsafe { Self::from_data(data) }.task_free(task, fork_failed);
         }

@@ -3,8 +3,9 @@
 //! Counted references to the kernel objects a namespace's audit state
 //! keeps: the daemon's network namespace, PID namespace and process.
 
+use crate::task::{with_current, AuditTask};
 use core::ptr::NonNull;
-use kernel::bindings;
+use kernel::{bindings, sync::rcu, task::Task};
 
 /// A user namespace, identified by address.
 ///
@@ -204,7 +205,7 @@ impl PidNsRef {
         let Ok(nr) = i32::try_from(host_pid) else {
             return 0;
         };
-        let _rcu = crate::task::RcuReadGuard::new();
+        let _rcu = rcu::read_lock();
         // SAFETY: the RCU read lock is held, as `find_pid_ns()` needs, and it
         // keeps the `struct pid` it returns alive for `pid_nr_ns()`; the
         // namespace is live by the type invariant.
@@ -233,8 +234,8 @@ impl PidNsRef {
 
     /// The process ID of the current task's parent in this namespace.
     pub(crate) fn current_ppid(&self) -> u32 {
-        let rcu = crate::task::RcuReadGuard::new();
-        crate::task::TaskRef::with_current(|current| {
+        let rcu = rcu::read_lock();
+        with_current(|current| {
             let Some(parent) = current.real_parent(&rcu) else {
                 return 0;
             };
@@ -329,8 +330,8 @@ impl ProcessRef {
 
     /// The process `task` belongs to; `None` for a task that has no PID
     /// (one whose fork failed).
-    pub(crate) fn of(task: crate::task::TaskRef<'_>) -> Option<Self> {
-        // SAFETY: the task is valid (`TaskRef` invariant); `get_task_pid()`
+    pub(crate) fn of(task: &Task) -> Option<Self> {
+        // SAFETY: `task` is a valid task; `get_task_pid()`
         // takes a reference, or returns null.
         let pid = unsafe { bindings::get_task_pid(task.as_ptr(), bindings::pid_type_PIDTYPE_TGID) };
         // INVARIANT: a non-null result holds a reference.
@@ -344,7 +345,7 @@ impl ProcessRef {
 
     /// Whether the process still runs.
     pub(crate) fn is_alive(&self) -> bool {
-        let _rcu = crate::task::RcuReadGuard::new();
+        let _rcu = rcu::read_lock();
         // SAFETY: the pid is live (type invariant); `pid_task()` needs the
         // RCU read lock, which is held.
         !unsafe { bindings::pid_task(self.0.as_ptr(), bindings::pid_type_PIDTYPE_TGID) }.is_null()
@@ -359,7 +360,7 @@ impl ProcessRef {
                 core::ptr::addr_of_mut!(bindings::init_pid_ns),
             )
         };
-        let current = crate::task::TaskRef::with_current(|task| task.tgid());
+        let current = with_current(|task| task.tgid());
         // A live process keeps its number, so a match is not a reuse.
         nr == current && self.is_alive()
     }

@@ -11,7 +11,7 @@ use crate::nsref::{NetRef, PidNsRef, ProcessRef, UserNs};
 use crate::registry::NsRegistry;
 use crate::rule::{self, RuleView};
 use crate::status::{Features, Status, ENABLED_LOCKED, FEATURE_BITMAP};
-use crate::task::TaskRef;
+use crate::task::{with_current, AuditTask};
 use crate::translate::KeyField;
 use crate::translate::{Full, SliceSink};
 use kernel::{bindings, prelude::*, sync::Arc};
@@ -197,7 +197,7 @@ impl NsRegistry {
         let enabled = ns.state.lock().settings.enabled;
         if enabled == ENABLED_LOCKED {
             let uid = host_ids().uid;
-            let pid = TaskRef::with_current(|task| task.tgid()).unsigned_abs();
+            let pid = with_current(|task| task.tgid()).unsigned_abs();
             ns.log_config_change(|out| {
                 config::locked_rule_change(out, pid, uid, session(), op, enabled)
             });
@@ -381,7 +381,7 @@ impl NsRegistry {
             .unwrap_or(payload.len())
             .min(MESSAGE_TEXT_MAX);
         let ids = host_ids();
-        let (tgid, sessionid) = TaskRef::with_current(|task| (task.tgid(), task.sessionid()));
+        let (tgid, sessionid) = with_current(|task| (task.tgid(), task.sessionid()));
         let mut text = KVec::with_capacity(text_len + 160, GFP_KERNEL)?;
         let mut stamp = [0u8; 64];
         // SAFETY: `stamp` is writable for its length.
@@ -457,7 +457,7 @@ fn host_ids() -> bindings::audit_ext_ids {
 fn session() -> Session {
     Session {
         auid: host_ids().loginuid,
-        ses: TaskRef::with_current(|task| task.sessionid()),
+        ses: with_current(|task| task.sessionid()),
     }
 }
 

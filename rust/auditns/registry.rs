@@ -14,8 +14,9 @@ use crate::namespace::{self, Namespace};
 use crate::nsref::UserNs;
 use crate::rule;
 use crate::rule_index;
-use crate::task::TaskRef;
+use crate::task::AuditTask;
 use core::sync::atomic::Ordering;
+use kernel::task::Task;
 use kernel::{
     bindings,
     prelude::*,
@@ -191,7 +192,7 @@ impl NsRegistry {
     /// only move into namespaces below its own (`setns` and `unshare` need
     /// `CAP_SYS_ADMIN` over the target): the daemon's namespace is on the
     /// exiting task's chain, O(depth) away, and no global list is needed.
-    pub(crate) fn daemon_exits(&self, task: TaskRef<'_>) {
+    pub(crate) fn daemon_exits(&self, task: &Task) {
         if namespace::DAEMON_COUNT.load(Ordering::Relaxed) == 0 || !task.group_dead() {
             return;
         }

@@ -8,7 +8,7 @@ use crate::namespace::Namespace;
 use crate::nsref::{PidNsRef, UserNs};
 use crate::rule::{self, AtTaskCreation, EventFields, Objects, RuleMarks, RuleView};
 use crate::rule_index;
-use crate::task::TaskRef;
+use crate::task::{with_current, AuditTask};
 use crate::watch::{Tree, Watch};
 use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull, sync::atomic::Ordering};
 use kernel::{bindings, prelude::*, sync::Arc};
@@ -610,7 +610,7 @@ impl Namespace {
         // SAFETY: the namespace is current's or an ancestor's, live while
         // current runs.
         unsafe { bindings::audit_ext_current_ids(self.userns.as_ptr(), &mut ids) };
-        let (sessionid, contid) = TaskRef::with_current(|task| (task.sessionid(), task.contid()));
+        let (sessionid, contid) = with_current(|task| (task.sessionid(), task.contid()));
         TaskFields {
             ids,
             pid: view.current_tgid(),

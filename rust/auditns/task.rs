@@ -1,36 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Safe views of tasks, for the facts the container-ID policy needs.
+//! What the container-ID policy needs to know of a task, on top of the
+//! kernel crate's [`Task`].
 //!
 //! Fields of `task_struct` are read through C helpers, never through
 //! `bindings::task_struct`: bindgen drops the alignment of the empty,
 //! cache-line aligned `struct sched_statistics` (no `CONFIG_SCHEDSTATS`),
-//! which puts every later field 16 bytes early in Rust's view.
+//! which puts every later field 16 bytes early in Rust's view. For the
+//! same reason this module does not use 6.12's `Task::pid()` and
+//! `Task::group_leader()`, which read such fields directly.
 
-use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{bindings, error::to_result, prelude::*};
+use kernel::{bindings, error::to_result, prelude::*, sync::rcu, task::Task};
 
-/// Holds the RCU read lock while alive.
+/// The task behind a task pointer that C passes.
 ///
-/// Tasks reached through pointers that RCU protects (a task's real parent,
-/// its group leader) stay valid while a guard lives.
-pub(crate) struct RcuReadGuard(PhantomData<*mut ()>);
-
-impl RcuReadGuard {
-    /// Takes the RCU read lock.
-    pub(crate) fn new() -> Self {
-        // SAFETY: `rcu_read_lock()` may be called in any context; the guard
-        // is not `Send`, so `drop` unlocks on the same CPU context.
-        unsafe { bindings::rcu_read_lock() };
-        Self(PhantomData)
-    }
+/// # Safety
+///
+/// `ptr` must be null or point to a task that stays valid for `'a`: the
+/// caller holds a reference to it, it is `current`, or an RCU read lock
+/// held for `'a` protects it.
+pub(crate) unsafe fn task_from_ptr<'a>(ptr: *mut bindings::task_struct) -> Option<&'a Task> {
+    // SAFETY: `Task` is a transparent wrapper of `task_struct`, and the
+    // caller guarantees that a non-null `ptr` is valid for `'a`.
+    unsafe { ptr.cast::<Task>().as_ref() }
 }
 
-impl Drop for RcuReadGuard {
-    fn drop(&mut self) {
-        // SAFETY: `new` took the RCU read lock that this releases.
-        unsafe { bindings::rcu_read_unlock() };
-    }
+/// Calls `f` with the current task.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Task) -> R) -> R {
+    f(kernel::current!())
 }
 
 /// Tells one process (thread group) from another for as long as the system
@@ -42,97 +39,82 @@ pub(crate) struct ProcessId {
     start_time: u64,
 }
 
-/// A task that is kept alive for `'a`.
-///
-/// # Invariants
-///
-/// `ptr` points to a valid `task_struct` for all of `'a`.
-#[derive(Clone, Copy)]
-pub(crate) struct TaskRef<'a> {
-    ptr: NonNull<bindings::task_struct>,
-    _lifetime: PhantomData<&'a bindings::task_struct>,
+/// The facts of a task that audit uses.
+pub(crate) trait AuditTask {
+    /// The task's process ID in the initial PID namespace.
+    fn tgid(&self) -> i32;
+    /// The task's audit container ID, `u64::MAX` if unset.
+    fn contid(&self) -> u64;
+    /// Gives the task, a single-threaded process without children, an
+    /// audit container ID, which its future children inherit.
+    ///
+    /// Fails with `EBUSY` if the task has other threads or children.
+    fn set_contid(&self, contid: u64) -> Result;
+    /// Whether the task leads its thread group and the group has no other
+    /// thread.
+    fn is_single_threaded_leader(&self) -> bool;
+    /// Whether every thread of the task's process has begun to exit: in
+    /// `do_exit()`, true for the last of them.
+    ///
+    /// Only for a task that ran: a task whose fork failed may have no
+    /// signal struct of its own.
+    fn group_dead(&self) -> bool;
+    /// Whether the task has child processes (a racy answer, as `/proc`
+    /// gives).
+    fn has_children(&self) -> bool;
+    /// The task's login uid in the initial user namespace.
+    fn loginuid(&self) -> u32;
+    /// The task's audit session ID.
+    fn sessionid(&self) -> u32;
+    /// The process the task belongs to.
+    fn process_id(&self, rcu: &rcu::Guard) -> ProcessId;
+    /// The task's real parent; `None` for the idle task, which is its own
+    /// parent.
+    fn real_parent<'r>(&'r self, rcu: &'r rcu::Guard) -> Option<&'r Task>;
+    /// Whether the task belongs to `ancestor` or descends from it.
+    fn descends_from(&self, ancestor: ProcessId, rcu: &rcu::Guard) -> bool;
 }
 
-impl<'a> TaskRef<'a> {
-    /// Wraps a task pointer.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be null or point to a task that stays valid for `'a`: the
-    /// caller holds a reference to it, it is `current`, or an RCU read lock
-    /// held for `'a` protects it.
-    pub(crate) unsafe fn from_raw(ptr: *mut bindings::task_struct) -> Option<Self> {
-        // INVARIANT: the caller guarantees validity for `'a`.
-        NonNull::new(ptr).map(|ptr| Self {
-            ptr,
-            _lifetime: PhantomData,
-        })
-    }
-
-    /// Calls `f` with the current task.
-    pub(crate) fn with_current<R>(f: impl FnOnce(TaskRef<'_>) -> R) -> R {
-        // SAFETY: `get_current()` never returns null, and the current task
-        // stays valid while it runs this function.
-        let current = unsafe { Self::from_raw(bindings::get_current()) };
-        f(current.expect("current is never null"))
-    }
-
-    /// The raw pointer, for C functions that take a task.
-    pub(crate) fn as_ptr(self) -> *mut bindings::task_struct {
-        self.ptr.as_ptr()
-    }
-
-    /// The task's process ID in the initial PID namespace.
-    pub(crate) fn tgid(self) -> i32 {
-        // SAFETY: the type invariant says `ptr` is a valid task.
+// Every method reads the task through `as_ptr()`, which is valid while
+// `&self` is.
+impl AuditTask for Task {
+    fn tgid(&self) -> i32 {
+        // SAFETY: `self` is a valid task.
         unsafe { bindings::task_tgid_nr(self.as_ptr()) }
     }
 
-    /// The task's audit container ID, `u64::MAX` if unset.
-    pub(crate) fn contid(self) -> u64 {
-        // SAFETY: the type invariant says `ptr` is a valid task.
+    fn contid(&self) -> u64 {
+        // SAFETY: `self` is a valid task.
         unsafe { bindings::audit_get_contid(self.as_ptr()) }
     }
 
-    /// Gives the task, a single-threaded process without children, an audit
-    /// container ID, which its future children inherit.
-    ///
-    /// Fails with `EBUSY` if the task has other threads or children.
-    pub(crate) fn set_contid(self, contid: u64) -> Result {
-        // SAFETY: the type invariant says `ptr` is a valid task.
+    fn set_contid(&self, contid: u64) -> Result {
+        // SAFETY: `self` is a valid task.
         to_result(unsafe { bindings::audit_set_task_contid(self.as_ptr(), contid) })
     }
 
-    /// Whether the task leads its thread group and the group has no other thread.
-    pub(crate) fn is_single_threaded_leader(self) -> bool {
-        // SAFETY: the type invariant says `ptr` is a valid task.
+    fn is_single_threaded_leader(&self) -> bool {
+        // SAFETY: `self` is a valid task.
         unsafe {
             bindings::thread_group_leader(self.as_ptr())
                 && bindings::thread_group_empty(self.as_ptr())
         }
     }
 
-    /// Whether every thread of the task's process has begun to exit: in
-    /// `do_exit()`, true for the last of them.
-    ///
-    /// Only for a task that ran: a task whose fork failed may have no
-    /// signal struct of its own.
-    pub(crate) fn group_dead(self) -> bool {
-        // SAFETY: the type invariant says `ptr` is a valid task; a task
-        // that ran keeps its signal struct until it is freed.
+    fn group_dead(&self) -> bool {
+        // SAFETY: `self` is a valid task; a task that ran keeps its signal
+        // struct until it is freed.
         unsafe { bindings::task_group_dead(self.as_ptr()) }
     }
 
-    /// Whether the task has child processes (a racy answer, as `/proc` gives).
-    pub(crate) fn has_children(self) -> bool {
-        // SAFETY: the type invariant says `ptr` is a valid task.
+    fn has_children(&self) -> bool {
+        // SAFETY: `self` is a valid task.
         unsafe { bindings::task_has_children(self.as_ptr()) }
     }
 
-    /// The task's login uid in the initial user namespace.
-    pub(crate) fn loginuid(self) -> u32 {
-        // SAFETY: the type invariant says `ptr` is a valid task;
-        // `init_user_ns` is a static that lives forever.
+    fn loginuid(&self) -> u32 {
+        // SAFETY: `self` is a valid task; `init_user_ns` is a static that
+        // lives forever.
         unsafe {
             bindings::from_kuid(
                 core::ptr::addr_of_mut!(bindings::init_user_ns),
@@ -141,17 +123,15 @@ impl<'a> TaskRef<'a> {
         }
     }
 
-    /// The task's audit session ID.
-    pub(crate) fn sessionid(self) -> u32 {
-        // SAFETY: the type invariant says `ptr` is a valid task.
+    fn sessionid(&self) -> u32 {
+        // SAFETY: `self` is a valid task.
         unsafe { bindings::audit_get_sessionid(self.as_ptr()) }
     }
 
-    /// The process the task belongs to.
-    pub(crate) fn process_id(self, _rcu: &RcuReadGuard) -> ProcessId {
-        // SAFETY: the task is valid (type invariant); its group leader is a
-        // task that RCU keeps valid while `_rcu` is held, and `start_time`
-        // never changes after fork.
+    fn process_id(&self, _rcu: &rcu::Guard) -> ProcessId {
+        // SAFETY: `self` is a valid task; its group leader is a task that
+        // RCU keeps valid while `_rcu` is held, and `start_time` never
+        // changes after fork.
         let start_time =
             unsafe { bindings::task_start_time(bindings::task_group_leader(self.as_ptr())) };
         ProcessId {
@@ -160,22 +140,20 @@ impl<'a> TaskRef<'a> {
         }
     }
 
-    /// The task's real parent; `None` for the idle task, which is its own parent.
-    pub(crate) fn real_parent<'r>(self, _rcu: &'r RcuReadGuard) -> Option<TaskRef<'r>> {
+    fn real_parent<'r>(&'r self, _rcu: &'r rcu::Guard) -> Option<&'r Task> {
         let task = self.as_ptr();
-        // SAFETY: `task` is valid (type invariant) and `_rcu` holds the RCU
-        // read lock that `real_parent` needs.
+        // SAFETY: `task` is valid and `_rcu` holds the RCU read lock that
+        // `real_parent` needs.
         let parent = unsafe { bindings::task_real_parent(task) };
         if parent == task {
             return None;
         }
-        // SAFETY: RCU keeps the parent valid while `_rcu`, which outlives 'r, is held.
-        unsafe { TaskRef::from_raw(parent) }
+        // SAFETY: RCU keeps the parent valid while `_rcu` is held, for 'r.
+        unsafe { task_from_ptr(parent) }
     }
 
-    /// Whether the task belongs to `ancestor` or descends from it.
-    pub(crate) fn descends_from(self, ancestor: ProcessId, rcu: &RcuReadGuard) -> bool {
-        let mut walker = Some(self.shorten(rcu));
+    fn descends_from(&self, ancestor: ProcessId, rcu: &rcu::Guard) -> bool {
+        let mut walker = Some(self);
         while let Some(task) = walker {
             if task.process_id(rcu) == ancestor {
                 return true;
@@ -183,13 +161,5 @@ impl<'a> TaskRef<'a> {
             walker = task.real_parent(rcu);
         }
         false
-    }
-
-    /// The same task, for the (shorter) life of an RCU guard.
-    fn shorten<'r>(self, _rcu: &'r RcuReadGuard) -> TaskRef<'r>
-    where
-        'a: 'r,
-    {
-        self
     }
 }
