@@ -3,12 +3,12 @@
 //! What the container-ID policy needs to know of a task, on top of the
 //! kernel crate's [`Task`].
 //!
-//! Fields of `task_struct` are read through C helpers, never through
-//! `bindings::task_struct`: bindgen drops the alignment of the empty,
-//! cache-line aligned `struct sched_statistics` (no `CONFIG_SCHEDSTATS`),
-//! which puts every later field 16 bytes early in Rust's view. For the
-//! same reason this module does not use 6.12's `Task::pid()` and
-//! `Task::group_leader()`, which read such fields directly.
+//! Fields of `task_struct` are read through C helpers, which say how each
+//! is read (`rcu_dereference()` for `real_parent`), not through
+//! `bindings::task_struct`. Without `CONFIG_SCHEDSTATS`, unpatched 6.12
+//! bindings misplace every field after the empty, cache-line aligned
+//! `struct sched_statistics` by 16 bytes, which the series' bindgen patch
+//! fixes; the helpers do not depend on that.
 
 use kernel::{bindings, error::to_result, prelude::*, sync::rcu, task::Task};
 
