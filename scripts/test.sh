@@ -36,6 +36,12 @@ fuzz() {
 	return "${PIPESTATUS[0]}"
 }
 
+# Rust's generated layout of task_struct against C's (compile only).
+layout() {
+	"$AUDITNS_TOP/scripts/layout.sh" 2>&1 | tee "$logs/layout"
+	return "${PIPESTATUS[0]}"
+}
+
 # guest_suite SUITE [VM-OPTIONS...]
 guest_suite() {
 	local suite=$1
@@ -85,6 +91,8 @@ if [ "$what" != guest ] && [ "$what" != none ]; then
 	count "$logs/fuzz"
 fi
 if [ "$what" != host ] && [ "$what" != none ]; then
+	run "bindgen layout of task_struct (KERNEL=$KERNEL)" layout
+	count "$logs/layout"
 	run "guest suite: default (module loaded, KERNEL=$KERNEL)" guest_suite default
 	count "$logs/guest-default"
 	run "guest suite: no-module (patched kernel, module not loaded)" \
