@@ -82,6 +82,26 @@ apply_series() {
 	echo "source: $(basename "$SRC") + ${#patches[@]} patches"
 }
 
+# A slot for a changed config starts as a copy of the variant's newest slot
+# built with the same toolchain: kbuild's per-symbol dependencies then
+# rebuild only what the changed symbols reach, not the whole kernel.
+seed_slot() {
+	local toolchain slot
+	[ -d "$BUILD" ] && return 0
+	toolchain=$(toolchain_id)
+	for slot in $(ls -dt "$AUDITNS_CACHE/kernel/$KERNEL-"* 2>/dev/null); do
+		[ -f "$slot/.auditns-config-ok" ] &&
+			[ "$(cat "$slot/.auditns-toolchain" 2>/dev/null)" = "$toolchain" ] ||
+			continue
+		rm -rf "$BUILD.tmp"
+		cp -a "$slot" "$BUILD.tmp"
+		rm -f "$BUILD.tmp/.auditns-config-ok"
+		mv "$BUILD.tmp" "$BUILD"
+		echo "seeded from $(basename "$slot")"
+		return 0
+	done
+}
+
 configure() {
 	[ -f "$BUILD/.config" ] && [ -f "$BUILD/.auditns-config-ok" ] && return 0
 	local frag line sym
@@ -104,6 +124,7 @@ configure() {
 				die "config: $sym should be off" ;;
 		esac
 	done < <(cat "${frag[@]}")
+	toolchain_id >"$BUILD/.auditns-toolchain"
 	touch "$BUILD/.auditns-config-ok"
 }
 
@@ -121,6 +142,7 @@ case "${1:-build}" in
 build)
 	step "kernel source ($KERNEL_PKG_VERSION)" extract_source
 	step "kernel patch series" apply_series "${2:-9999}"
+	step "kernel slot ($KERNEL)" seed_slot
 	step "kernel config ($KERNEL)" configure
 	step "kernel build ($KERNEL, -j$JOBS)" build
 	;;
