@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Syscall events: which namespaces receive one, and handing its records
-//! to them.
+//! to them. An io_uring operation outside a syscall is an event of the
+//! same kind, decided by the io_uring list instead of the exit list.
 //!
-//! The audit core asks the `syscall_exit` hook only for syscalls that a
-//! namespace on the task's chain selected at entry (see `registry`). The
+//! The audit core asks the `syscall_exit` hook only for syscalls and
+//! opcodes that a namespace on the task's chain selected at entry (see
+//! `registry`). The
 //! audience the hook returns lives in the event's audit context until the
 //! core has written the event's records, each of which reaches
 //! [`Audience::log_end`], and then goes to [`Audience`]'s drop: no list of
@@ -13,7 +15,7 @@
 use crate::namespace::Namespace;
 use crate::nsref::UserNs;
 use crate::registry::NsRegistry;
-use crate::rules::{ExitContext, SyscallEvent};
+use crate::rules::{EventOp, ExitContext, SyscallEvent};
 use crate::translate::KeyField;
 use kernel::{bindings, prelude::*, sync::Arc};
 
@@ -37,7 +39,11 @@ impl NsRegistry {
         if unsafe { bindings::audit_ext_syscall_info(ctx, &mut info) } != 0 {
             return None;
         }
-        let nr = u16::try_from(info.major).ok()?;
+        let op = if info.uring {
+            EventOp::Uring(u8::try_from(info.major).ok()?)
+        } else {
+            EventOp::Syscall(u16::try_from(info.major).ok()?)
+        };
         // SAFETY: the hook passes current's context, in its syscall exit,
         // and the wrapper is used within the hook only.
         let exit = unsafe { ExitContext::new(ctx) }?;
@@ -45,7 +51,7 @@ impl NsRegistry {
         self.for_each_in_chain(UserNs::current(), |ns| {
             let event =
                 |view: &_| SyscallEvent::new(exit, info, ns.userns, ns.current_task_fields(view));
-            if let Some(selected) = ns.select_syscall(nr, event) {
+            if let Some(selected) = ns.select_event(op, event) {
                 let member = Member {
                     ns: ns.into(),
                     key: selected.key,
@@ -81,7 +87,8 @@ impl Audience {
             if item.is_some_and(|item| member.hidden_items & (1 << item) != 0) {
                 continue;
             }
-            let key = if msg_type == bindings::AUDIT_SYSCALL {
+            let key = if msg_type == bindings::AUDIT_SYSCALL || msg_type == bindings::AUDIT_URINGOP
+            {
                 KeyField::Replace(member.key.as_deref())
             } else {
                 KeyField::Keep

@@ -103,8 +103,9 @@ pub(crate) trait Hooks: Sync + Sized {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Current leaves a syscall that the extension selected at entry:
-    /// the event's state if the extension takes the event.
+    /// Current leaves a syscall, or ends an io_uring operation outside
+    /// one, that the extension selected at entry: the event's state if
+    /// the extension takes the event.
     fn syscall_exit(&self, _ctx: CurrentContext<'_>) -> Option<KBox<Self::Event>> {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }

@@ -7,6 +7,7 @@ use crate::nsref::{ChargeKey, NetRef, PidNsRef, ProcessRef, UserNs, UserNsRef};
 use crate::queue::QueueAccount;
 use crate::ratelimit::Ratelimit;
 use crate::rule;
+use crate::rule_index::{self, Wanted};
 use crate::rules::{ExcludeRule, Rules};
 use crate::status::{Features, Settings};
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -81,6 +82,8 @@ pub(crate) struct Namespace {
     /// The syscalls this namespace's exit rules name: a word of their
     /// union per `u32` of a rule's mask, written under the rules' mutex.
     own_syscalls: [AtomicU32; rule::BITMASK_WORDS],
+    /// The io_uring opcodes its io_uring-list rules name, likewise.
+    own_uring_ops: [AtomicU32; rule_index::URING_OP_WORDS],
     /// What the audit core reads at syscall entry, without a lock: the
     /// syscalls that this namespace's and its ancestors' rules name. The
     /// registry publishes it in the user namespace.
@@ -148,6 +151,7 @@ impl Namespace {
                 }, "auditns::Namespace::state"),
                 rules <- kernel::new_mutex!(Rules::new(), "auditns::Namespace::rules"),
                 own_syscalls: [const { AtomicU32::new(0) }; rule::BITMASK_WORDS],
+                own_uring_ops: [const { AtomicU32::new(0) }; rule_index::URING_OP_WORDS],
                 selection: Selection(Opaque::new(bindings::audit_ext_userns::default())),
                 daemon_process: AtomicUsize::new(0),
                 marks: AtomicUsize::new(0),
@@ -304,18 +308,24 @@ impl Namespace {
         self.daemon_process.load(Ordering::Relaxed)
     }
 
-    /// The union of the syscalls this namespace's exit rules name.
-    pub(crate) fn own_syscalls(&self) -> [u32; rule::BITMASK_WORDS] {
-        core::array::from_fn(|word| self.own_syscalls[word].load(Ordering::Relaxed))
+    /// What this namespace's own rules want collected.
+    pub(crate) fn own_wanted(&self) -> Wanted {
+        let load = |word: &AtomicU32| word.load(Ordering::Relaxed);
+        Wanted {
+            syscalls: core::array::from_fn(|word| load(&self.own_syscalls[word])),
+            uring_ops: core::array::from_fn(|word| load(&self.own_uring_ops[word])),
+        }
     }
 
-    /// Sets [`Self::own_syscalls`]; called with the rules' mutex held,
-    /// before the registry updates the selections. Returns whether they
+    /// Sets [`Self::own_wanted`]; called with the rules' mutex held,
+    /// before the registry updates the selections. Returns whether it
     /// changed: a rule on syscalls that other rules name already moves no
     /// selection.
-    pub(crate) fn set_own_syscalls(&self, union: &[u32; rule::BITMASK_WORDS]) -> bool {
+    pub(crate) fn set_own_wanted(&self, wanted: &Wanted) -> bool {
         let mut changed = false;
-        for (word, value) in self.own_syscalls.iter().zip(union) {
+        let words = Iterator::chain(self.own_syscalls.iter(), self.own_uring_ops.iter());
+        let values = Iterator::chain(wanted.syscalls.iter(), wanted.uring_ops.iter());
+        for (word, value) in words.zip(values) {
             changed |= word.swap(*value, Ordering::Relaxed) != *value;
         }
         changed
@@ -323,21 +333,34 @@ impl Namespace {
 
     /// Sets the selection the audit core reads, a word at a time; tasks
     /// that read it meanwhile see each word old or new.
-    pub(crate) fn set_selection(&self, union: &[u32; rule::BITMASK_WORDS]) {
-        let words = crate::rule_index::to_bitmap(union);
+    pub(crate) fn set_selection(&self, wanted: &Wanted) {
         let base = self.selection.0.get();
-        for (index, value) in words.iter().enumerate() {
-            // SAFETY: `base` points to the pinned `audit_ext_userns`, whose
-            // `syscalls` has `SELECTION_WORDS` aligned `unsigned long`s (64
-            // bits, the size of `usize`); the C side reads them with plain
-            // loads of whole words, so atomic stores are what it expects.
-            let word = unsafe {
-                AtomicUsize::from_ptr(
-                    core::ptr::addr_of_mut!((*base).syscalls)
-                        .cast::<usize>()
-                        .add(index),
-                )
-            };
+        // SAFETY: `base` points to the pinned `audit_ext_userns`.
+        let (syscalls, uring_ops) = unsafe {
+            (
+                core::ptr::addr_of_mut!((*base).syscalls).cast::<usize>(),
+                core::ptr::addr_of_mut!((*base).uring_ops).cast::<usize>(),
+            )
+        };
+        let syscall_words = rule_index::to_bitmap(&wanted.syscalls);
+        let uring_words = wanted.uring_bitmap();
+        let words = Iterator::chain(
+            syscall_words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (syscalls, i, w)),
+            uring_words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (uring_ops, i, w)),
+        );
+        for (bitmap, index, value) in words {
+            // SAFETY: `syscalls` has `SELECTION_WORDS` and `uring_ops`
+            // `URING_OP_WORDS / 2` aligned `unsigned long`s (64 bits, the
+            // size of `usize`), as the assertion in `registry` checks; the
+            // C side reads them with plain loads of whole words, so atomic
+            // stores are what it expects.
+            let word = unsafe { AtomicUsize::from_ptr(bitmap.add(index)) };
             word.store(*value as usize, Ordering::Relaxed);
         }
     }

@@ -12,8 +12,7 @@
 use crate::delivery::DeliveryQueue;
 use crate::namespace::{self, Namespace};
 use crate::nsref::UserNs;
-use crate::rule;
-use crate::rule_index;
+use crate::rule_index::{self, Wanted};
 use crate::task::AuditTask;
 use core::sync::atomic::Ordering;
 use kernel::task::Task;
@@ -291,10 +290,10 @@ fn withdraw(userns: UserNs) {
     drop(unsafe { Arc::from_raw(Namespace::from_selection(selection)) });
 }
 
-/// The union of the syscalls that the exit rules of `userns` and of its
-/// ancestors with state name. Called with the registry's mutex held.
-fn chain_union(userns: UserNs) -> [u32; rule::BITMASK_WORDS] {
-    let mut union = [0u32; rule::BITMASK_WORDS];
+/// What the rules of `userns` and of its ancestors with state want
+/// collected. Called with the registry's mutex held.
+fn chain_union(userns: UserNs) -> Wanted {
+    let mut union = Wanted::NONE;
     let mut walker = Some(userns);
     while let Some(userns) = walker {
         if userns.is_initial() {
@@ -303,7 +302,7 @@ fn chain_union(userns: UserNs) -> [u32; rule::BITMASK_WORDS] {
         // SAFETY: `userns` is live while state below it is listed, and the
         // registry's mutex is held.
         if let Some(ns) = unsafe { published(userns) } {
-            rule_index::add_to_union(&mut union, &ns.own_syscalls());
+            union.add(&ns.own_wanted());
         }
         walker = userns.parent();
     }
@@ -313,5 +312,6 @@ fn chain_union(userns: UserNs) -> [u32; rule::BITMASK_WORDS] {
 // The selection the C side reads is `Opaque` in `Namespace`.
 const _: () = assert!(
     core::mem::size_of::<Opaque<bindings::audit_ext_userns>>()
-        == rule_index::SELECTION_WORDS * core::mem::size_of::<u64>()
+        == (rule_index::SELECTION_WORDS + rule_index::URING_OP_WORDS / 2)
+            * core::mem::size_of::<u64>()
 );

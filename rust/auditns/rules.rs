@@ -7,7 +7,7 @@ use crate::config::Gone;
 use crate::namespace::Namespace;
 use crate::nsref::{PidNsRef, UserNs};
 use crate::rule::{self, AtTaskCreation, EventFields, Objects, RuleMarks, RuleView};
-use crate::rule_index;
+use crate::rule_index::{self, Wanted};
 use crate::task::{with_current, AuditTask};
 use crate::watch::{Tree, Watch};
 use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull, sync::atomic::Ordering};
@@ -235,21 +235,26 @@ impl Rules {
     }
 
     /// Rebuilds the syscall index of the exit rules (see `rule_index`);
-    /// returns the syscalls the namespace must see: the union of those the
-    /// exit rules name, or all of them if an always rule of the task list
-    /// may record any.
-    fn rebuild_index(&mut self) -> [u32; rule::BITMASK_WORDS] {
+    /// returns what the namespace must see: the syscalls the exit rules
+    /// name and the opcodes the io_uring list names, or all of them if an
+    /// always rule of the task list may record any.
+    fn rebuild_index(&mut self) -> Wanted {
         self.index_valid = self.try_rebuild_index().is_ok();
         let task_rules = || self.other.iter().filter(|r| r.list == rule::list::TASK);
         self.has_task_rules = task_rules().next().is_some();
         if task_rules().any(|r| r.action == rule::action::ALWAYS) {
-            return [u32::MAX; rule::BITMASK_WORDS];
+            return Wanted::ALL;
         }
-        let mut union = [0u32; rule::BITMASK_WORDS];
+        let mut wanted = Wanted::NONE;
         for stored in self.exit.iter() {
-            rule_index::add_to_union(&mut union, &stored.mask);
+            rule_index::add_to_union(&mut wanted.syscalls, &stored.mask);
         }
-        union
+        for stored in self.other.iter() {
+            if stored.list == rule::list::URING_EXIT {
+                wanted.add_uring_ops(&stored.mask);
+            }
+        }
+        wanted
     }
 
     /// Collects the filesystem list's never fields anew after a change.
@@ -318,8 +323,8 @@ impl Namespace {
             list.as_mut_slice().rotate_right(1);
         }
         let mut changed = false;
-        if is_exit || rule.list == rule::list::TASK {
-            changed = self.set_own_syscalls(&rules.rebuild_index());
+        if is_exit || rule.list == rule::list::TASK || rule.list == rule::list::URING_EXIT {
+            changed = self.set_own_wanted(&rules.rebuild_index());
         } else if rule.list == rule::list::FS || rule.list == rule::list::EXCLUDE {
             if let Err(err) = self.sync_filter(&mut rules, rule.list) {
                 // Take the rule back: what the kernel filters with and what
@@ -353,8 +358,8 @@ impl Namespace {
             .ok_or(ENOENT)?;
         let removed = list.remove(index);
         let mut changed = false;
-        if is_exit || rule.list == rule::list::TASK {
-            changed = self.set_own_syscalls(&rules.rebuild_index());
+        if is_exit || rule.list == rule::list::TASK || rule.list == rule::list::URING_EXIT {
+            changed = self.set_own_wanted(&rules.rebuild_index());
         } else if rule.list == rule::list::FS || rule.list == rule::list::EXCLUDE {
             if let Err(err) = self.sync_filter(&mut rules, rule.list) {
                 // Put the rule back where it was, as the filter still has it.
@@ -419,7 +424,7 @@ impl Namespace {
             // rules name nothing that is left.
             let _ = self.sync_exclude(&rules);
         }
-        self.set_own_syscalls(&rules.rebuild_index())
+        self.set_own_wanted(&rules.rebuild_index())
     }
 
     /// Gives back marks that `NsRegistry::charge_marks` charged.
@@ -469,21 +474,22 @@ impl Namespace {
             .sum();
         self.release_marks(marks);
         rules.fs_never = KVec::new();
-        let _ = self.set_own_syscalls(&rules.rebuild_index());
+        let _ = self.set_own_wanted(&rules.rebuild_index());
         let exclude = core::mem::take(&mut self.state.lock().exclude);
         drop(exclude);
         exit.len()
     }
 
-    /// Decides syscall `nr` of the current task with the task and exit
+    /// Decides an event of the current task, a syscall with the task and
+    /// exit rules or an io_uring operation with the task and io_uring
     /// rules: `Some` if a rule selects it, with the rule's key and the
     /// `PATH` records the namespace does not see.
     /// `event` builds the event's fields in this namespace's view; it is
-    /// called only if some rule names the syscall, so rules for other
-    /// syscalls cost nothing.
-    pub(crate) fn select_syscall<'a>(
+    /// called only if some rule names the syscall or opcode, so rules for
+    /// others cost nothing.
+    pub(crate) fn select_event<'a>(
         &self,
-        nr: u16,
+        op: EventOp,
         event: impl FnOnce(&PidNsRef) -> SyscallEvent<'a>,
     ) -> Option<Selected> {
         let daemon = self.listener()?;
@@ -494,6 +500,10 @@ impl Namespace {
             return None;
         }
         let rules = self.rules.lock();
+        let (nr, uring) = match op {
+            EventOp::Syscall(nr) => (nr, false),
+            EventOp::Uring(opcode) => (u16::from(opcode), true),
+        };
         let covers = |index: u16| {
             rules
                 .exit
@@ -533,7 +543,18 @@ impl Namespace {
             let event = build_once(&mut built, &mut make, view)?;
             rule.matches(event).then_some(rule)
         };
-        let by_syscall = if rules.index_valid {
+        let by_syscall = if uring {
+            // As upstream's audit_filter_uring(): the first io_uring rule
+            // that names the opcode and whose fields hold. Few namespaces
+            // have any, and they cost only their own io_uring operations.
+            let mut named = rules
+                .other
+                .iter()
+                .filter(|rule| rule.list == rule::list::URING_EXIT && rule.has_syscall(nr));
+            named.find(|rule| {
+                build_once(&mut built, &mut make, view).is_some_and(|event| rule.matches(event))
+            })
+        } else if rules.index_valid {
             rule_index::candidates(&rules.narrow, &rules.wide, nr, covers).find_map(syscall_rule)
         } else {
             // No index (no memory to build it): test every rule.
@@ -546,7 +567,7 @@ impl Namespace {
         // that holds decides instead, as upstream's audit_filter_inodes()
         // runs after the syscall rules and overrides their decision.
         let mut by_object = None;
-        if rules.per_object.iter().any(|&index| covers(index)) {
+        if !uring && rules.per_object.iter().any(|&index| covers(index)) {
             if let Some(event) = build_once(&mut built, &mut make, view) {
                 by_object = event.objects().iter().find_map(|object| {
                     rules.per_object.iter().find_map(|&index| {
@@ -676,6 +697,15 @@ impl EventFields for TaskFields {
             _ => return None,
         })
     }
+}
+
+/// What an event is, for the rules that decide it.
+#[derive(Clone, Copy)]
+pub(crate) enum EventOp {
+    /// A syscall, by number.
+    Syscall(u16),
+    /// An io_uring operation outside a syscall, by opcode.
+    Uring(u8),
 }
 
 /// What a namespace's rules decided for a syscall event it receives.

@@ -367,6 +367,7 @@ fn field_valid(list: u32, id: u32, op: Op, value: u32) -> Result<(), i32> {
     match id {
         MSGTYPE if list != list::EXCLUDE && list != list::USER => return einval,
         FSTYPE if list != list::FS => return einval,
+        PERM if list == list::URING_EXIT => return einval,
         _ => {}
     }
     // The filesystem list tests nothing else.
@@ -455,8 +456,7 @@ impl<'a> RuleView<'a> {
         }
         let list = flags & !FLAG_PREPEND;
         match list {
-            list::USER | list::TASK | list::EXIT | list::EXCLUDE | list::FS => {}
-            list::URING_EXIT => return Err(EOPNOTSUPP),
+            list::USER | list::TASK | list::EXIT | list::EXCLUDE | list::FS | list::URING_EXIT => {}
             _ => return Err(EINVAL),
         }
         if action != action::NEVER && action != action::ALWAYS {
@@ -521,6 +521,11 @@ impl<'a> RuleView<'a> {
                     let mut bytes = [0u8; 8];
                     bytes.copy_from_slice(&buf[range]);
                     u64::from_ne_bytes(bytes)
+                }
+                // Upstream takes paths and inodes on the io_uring list
+                // too; this implementation leaves them to the host there.
+                field::INODE | field::WATCH | field::DIR if list == list::URING_EXIT => {
+                    return Err(EOPNOTSUPP)
                 }
                 field::INODE => {
                     // One inode or watch per rule, on the exit list, as
@@ -597,7 +602,7 @@ impl<'a> RuleView<'a> {
                 | field::FIELD_COMPARE
                 | field::SADDR_FAM => u64::from(wire_value),
                 field::EXIT | field::SUCCESS | field::ARG0..=field::ARG3 => {
-                    if list != list::EXIT {
+                    if list != list::EXIT && list != list::URING_EXIT {
                         return Err(EINVAL);
                     }
                     if id == field::SUCCESS && wire_value > 1 {
@@ -1098,7 +1103,15 @@ mod tests {
             (RuleBuilder::new(list::EXIT, 1), errno::EINVAL),
             (RuleBuilder::new(2, action::ALWAYS), errno::EINVAL),
             (
-                RuleBuilder::new(list::URING_EXIT, action::NEVER),
+                RuleBuilder::new(list::URING_EXIT, action::ALWAYS).field(field::PERM, Op::Equal, 4),
+                errno::EINVAL,
+            ),
+            (
+                RuleBuilder::new(list::URING_EXIT, action::ALWAYS).field(
+                    field::INODE,
+                    Op::Equal,
+                    4,
+                ),
                 errno::EOPNOTSUPP,
             ),
             (

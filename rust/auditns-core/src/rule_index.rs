@@ -90,6 +90,60 @@ pub fn to_bitmap(mask: &[u32; BITMASK_WORDS]) -> [u64; SELECTION_WORDS] {
     words
 }
 
+/// 32-bit words of a rule's mask that can name io_uring opcodes: an
+/// opcode is a `u8`, so the first 256 bits.
+pub const URING_OP_WORDS: usize = 8;
+
+/// What a namespace's rules have the audit core collect: the syscalls
+/// that the exit rules name and the io_uring opcodes that the io_uring
+/// list names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    /// Syscalls, in a rule's mask layout.
+    pub syscalls: [u32; BITMASK_WORDS],
+    /// io_uring opcodes, likewise.
+    pub uring_ops: [u32; URING_OP_WORDS],
+}
+
+impl Wanted {
+    /// Nothing.
+    pub const NONE: Wanted = Wanted {
+        syscalls: [0; BITMASK_WORDS],
+        uring_ops: [0; URING_OP_WORDS],
+    };
+
+    /// Every syscall and every opcode.
+    pub const ALL: Wanted = Wanted {
+        syscalls: [u32::MAX; BITMASK_WORDS],
+        uring_ops: [u32::MAX; URING_OP_WORDS],
+    };
+
+    /// Adds the io_uring opcodes that an io_uring-list rule's `mask` names.
+    pub fn add_uring_ops(&mut self, mask: &[u32; BITMASK_WORDS]) {
+        for (acc, word) in self.uring_ops.iter_mut().zip(mask) {
+            *acc |= word;
+        }
+    }
+
+    /// Adds what `other` wants.
+    pub fn add(&mut self, other: &Wanted) {
+        add_to_union(&mut self.syscalls, &other.syscalls);
+        for (acc, word) in self.uring_ops.iter_mut().zip(&other.uring_ops) {
+            *acc |= word;
+        }
+    }
+
+    /// The opcodes as the kernel's bitmap of 64-bit words, as
+    /// [`to_bitmap`] gives the syscalls.
+    pub fn uring_bitmap(&self) -> [u64; URING_OP_WORDS / 2] {
+        let mut words = [0u64; URING_OP_WORDS / 2];
+        for (word, pair) in words.iter_mut().zip(self.uring_ops.chunks_exact(2)) {
+            *word = u64::from(pair[0]) | u64::from(pair[1]) << 32;
+        }
+        words
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -126,6 +180,22 @@ mod tests {
             syscalls(&mask_of(&[2, 257, 2047])).collect::<Vec<_>>(),
             [2, 257, 2047]
         );
+    }
+
+    #[test]
+    fn uring_opcodes_are_the_first_256_bits_of_the_mask() {
+        let mut wanted = Wanted::NONE;
+        // IORING_OP_OPENAT and the last opcode a u8 can hold; bit 256 is
+        // beyond any opcode.
+        wanted.add_uring_ops(&mask_of(&[18, 255, 256]));
+        let bitmap = wanted.uring_bitmap();
+        assert_eq!(bitmap, [1 << 18, 0, 0, 1 << 63]);
+        assert_eq!(wanted.syscalls, [0; BITMASK_WORDS]);
+        let mut sum = Wanted::NONE;
+        sum.add(&wanted);
+        sum.add(&Wanted::NONE);
+        assert_eq!(sum, wanted);
+        assert_eq!(Wanted::ALL.uring_bitmap(), [u64::MAX; 4]);
     }
 
     proptest! {

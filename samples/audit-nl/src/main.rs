@@ -13,6 +13,10 @@
 //! audit-nl contid-rule add|del SYSCALL CONTID KEY
 //!                         an exit rule for SYSCALL (x86_64) with -F contid=CONTID,
 //!                         which Debian's auditctl does not know: "ok" or the errno
+//! audit-nl uring-rule add|del OPCODE UID KEY
+//!                         an io_uring-list rule for OPCODE (IORING_OP_*) with
+//!                         -F uid=UID, which Debian's auditctl cannot send:
+//!                         "ok" or the errno
 //! audit-nl malformed-rules
 //!                         sends every case of the malformed-rule generator as
 //!                         AUDIT_ADD_RULE; prints "refused=N accepted=N" and the
@@ -34,6 +38,8 @@ use std::io::{self, Write};
 use std::mem::size_of;
 use std::process::ExitCode;
 use std::time::Duration;
+
+use auditns_core::rule::{action, field, list, Op, RuleBuilder, HEADER_LEN};
 
 mod malformed;
 
@@ -207,6 +213,21 @@ fn collect(path: &str, hold: Duration, quiet: Option<Duration>) -> io::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+/// Adds (`op` "add") or deletes ("del") `rule`.
+fn rule_request(op: &str, rule: &RuleBuilder) -> io::Result<ExitCode> {
+    let msg_type = match op {
+        "add" => AUDIT_ADD_RULE,
+        "del" => AUDIT_DEL_RULE,
+        _ => return Ok(ExitCode::from(2)),
+    };
+    let mut wire = vec![0u8; HEADER_LEN + 1024];
+    let Some(len) = rule.write(&mut wire) else {
+        return Ok(ExitCode::from(2));
+    };
+    wire.truncate(len);
+    request(msg_type, &wire)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args
@@ -226,27 +247,26 @@ fn main() -> ExitCode {
             Err(_) => return ExitCode::from(2),
         },
         ["malformed-rules"] => malformed_rules(),
-        ["contid-rule", op @ ("add" | "del"), syscall, contid, key] => {
+        ["contid-rule", op, syscall, contid, key] => {
             let (Ok(syscall), Ok(contid)) = (syscall.parse(), contid.parse()) else {
                 return ExitCode::from(2);
             };
-            use auditns_core::rule::{action, field, list, Op, RuleBuilder, HEADER_LEN};
             let rule = RuleBuilder::new(list::EXIT, action::ALWAYS)
                 .syscall(syscall)
                 .field(field::ARCH, Op::Equal, 0xc000_003e)
                 .contid(Op::Equal, contid)
                 .key(key.as_bytes());
-            let mut wire = vec![0u8; HEADER_LEN + 1024];
-            let Some(len) = rule.write(&mut wire) else {
+            rule_request(op, &rule)
+        }
+        ["uring-rule", op, opcode, uid, key] => {
+            let (Ok(opcode), Ok(uid)) = (opcode.parse(), uid.parse()) else {
                 return ExitCode::from(2);
             };
-            wire.truncate(len);
-            let msg_type = if *op == "add" {
-                AUDIT_ADD_RULE
-            } else {
-                AUDIT_DEL_RULE
-            };
-            request(msg_type, &wire)
+            let rule = RuleBuilder::new(list::URING_EXIT, action::ALWAYS)
+                .syscall(opcode)
+                .field(field::UID, Op::Equal, uid)
+                .key(key.as_bytes());
+            rule_request(op, &rule)
         }
         ["collect", path, rest @ ..] => {
             let hold = rest.first().and_then(|s| s.parse().ok()).unwrap_or(0);

@@ -58,23 +58,30 @@ pub fn cases() -> Vec<(String, Vec<u8>)> {
         cases.push((format!("{trailing} bytes after the buffer"), data));
     }
     // Lists: unknown, and lists left to the host.
-    for flags in [
-        2u32,
-        3,
-        8,
-        9,
-        15,
-        0x20,
-        0x16,
-        0xffff,
-        u32::MAX,
-        list::FS,
-        list::URING_EXIT,
-    ] {
+    for flags in [2u32, 3, 8, 9, 15, 0x20, 0x16, 0xffff, u32::MAX, list::FS] {
         let mut data = valid.clone();
         set_word(&mut data, 0, flags);
         cases.push((format!("list flags {flags:#x}"), data));
     }
+    // The io_uring list: no permission field (as upstream), and no paths
+    // or inodes (left to the host).
+    let uring = || RuleBuilder::new(list::URING_EXIT, action::ALWAYS).syscall(18);
+    cases.push((
+        "perm on the io_uring list".into(),
+        wire(&uring().field(field::PERM, Op::Equal, 4)),
+    ));
+    cases.push((
+        "inode on the io_uring list".into(),
+        wire(&uring().field(field::INODE, Op::Equal, 2)),
+    ));
+    cases.push((
+        "watch on the io_uring list".into(),
+        wire(
+            &uring()
+                .raw_bytes(b"/etc/passwd")
+                .field(field::WATCH, Op::Equal, 11),
+        ),
+    ));
     // Actions other than never and always.
     for act in [1u32, 3, 4, 5, 100, u32::MAX] {
         let mut data = valid.clone();

@@ -19,6 +19,10 @@
 //!                                           the open file (pidfd_getfd) and writes ID
 //!                                           through it, then through a file it opened;
 //!                                           prints "passed=RESULT own=RESULT"
+//! auditns-helper uring-openat FILE N        opens FILE N times through io_uring, each
+//!                                           IORING_OP_OPENAT with IOSQE_ASYNC so that an
+//!                                           io-wq worker runs it outside any syscall;
+//!                                           prints "pid=PID opened=N" or the errno
 //! ```
 //!
 //! TEXT is written as given, with `\n` turned into a newline. Exit status:
@@ -214,6 +218,215 @@ fn bench_syscalls(iterations: u32, file: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A minimal io_uring of one entry, set up with raw syscalls: the guest
+/// has no liburing, and the probe needs one opcode only.
+mod uring {
+    use std::ffi::CStr;
+    use std::io;
+    use std::ptr;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    const IORING_OFF_SQ_RING: libc::off_t = 0;
+    const IORING_OFF_CQ_RING: libc::off_t = 0x800_0000;
+    const IORING_OFF_SQES: libc::off_t = 0x1000_0000;
+    const IORING_ENTER_GETEVENTS: u32 = 1;
+    const IORING_OP_OPENAT: u8 = 18;
+    const IOSQE_ASYNC: u8 = 1 << 4;
+
+    /// Word indices in `struct io_uring_params` and its offset structs.
+    const SQ_ENTRIES: usize = 0;
+    const CQ_ENTRIES: usize = 1;
+    const HEAD: usize = 0;
+    const TAIL: usize = 1;
+    const RING_MASK: usize = 2;
+    const SQ_ARRAY: usize = 6;
+    const CQ_CQES: usize = 5;
+
+    /// `struct io_uring_params`: 10 words, then `io_sqring_offsets` and
+    /// `io_cqring_offsets`, 8 words and a u64 each.
+    #[repr(C)]
+    #[derive(Default)]
+    struct Params {
+        head: [u32; 10],
+        sq_off: [u32; 10],
+        cq_off: [u32; 10],
+    }
+
+    /// `struct io_uring_sqe`, named as far as an openat uses it.
+    #[repr(C)]
+    #[derive(Default)]
+    struct Sqe {
+        opcode: u8,
+        flags: u8,
+        ioprio: u16,
+        fd: i32,
+        off: u64,
+        addr: u64,
+        len: u32,
+        open_flags: u32,
+        user_data: u64,
+        rest: [u64; 3],
+    }
+
+    /// `struct io_uring_cqe`: user data, result, flags.
+    #[repr(C)]
+    struct Cqe {
+        _user_data: u64,
+        res: i32,
+        _flags: u32,
+    }
+
+    /// A ring of one entry and its three mappings.
+    pub struct Ring {
+        fd: libc::c_int,
+        sq: *mut u8,
+        sq_len: usize,
+        cq: *mut u8,
+        cq_len: usize,
+        sqes: *mut Sqe,
+        params: Params,
+    }
+
+    fn map(fd: libc::c_int, len: usize, offset: libc::off_t) -> io::Result<*mut u8> {
+        // SAFETY: a new shared mapping of the ring's fd; checked below.
+        let ptr = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
+                fd,
+                offset,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(ptr.cast())
+    }
+
+    impl Ring {
+        pub fn new() -> io::Result<Ring> {
+            let mut params = Params::default();
+            // SAFETY: io_uring_setup(2) with one entry and room for params.
+            let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, 1u32, &mut params) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let sq_len = (params.sq_off[SQ_ARRAY] + params.head[SQ_ENTRIES] * 4) as usize;
+            let cq_len = (params.cq_off[CQ_CQES] + params.head[CQ_ENTRIES] * 16) as usize;
+            let mut ring = Ring {
+                fd: fd as libc::c_int,
+                sq: ptr::null_mut(),
+                sq_len,
+                cq: ptr::null_mut(),
+                cq_len,
+                sqes: ptr::null_mut(),
+                params,
+            };
+            ring.sq = map(ring.fd, sq_len, IORING_OFF_SQ_RING)?;
+            ring.cq = map(ring.fd, cq_len, IORING_OFF_CQ_RING)?;
+            ring.sqes = map(ring.fd, std::mem::size_of::<Sqe>(), IORING_OFF_SQES)?.cast();
+            Ok(ring)
+        }
+
+        fn word(base: *mut u8, offset: u32) -> &'static AtomicU32 {
+            // SAFETY: the offsets come from the kernel and name aligned u32s
+            // in a mapping that lives as long as the ring.
+            unsafe { AtomicU32::from_ptr(base.add(offset as usize).cast()) }
+        }
+
+        /// Opens `path` read-only with one IORING_OP_OPENAT whose SQE has
+        /// `flags`; returns the new fd or the errno.
+        fn openat(&mut self, path: &CStr, flags: u8) -> io::Result<libc::c_int> {
+            let (sq_off, cq_off) = (self.params.sq_off, self.params.cq_off);
+            let sq_tail = Self::word(self.sq, sq_off[TAIL]);
+            let tail = sq_tail.load(Ordering::Acquire);
+            let index = tail & Self::word(self.sq, sq_off[RING_MASK]).load(Ordering::Relaxed);
+            // SAFETY: the entry at `index` is ours until the tail moves past
+            // it; the index array has `sq_entries` u32s.
+            unsafe {
+                self.sqes.add(index as usize).write(Sqe {
+                    opcode: IORING_OP_OPENAT,
+                    flags,
+                    fd: libc::AT_FDCWD,
+                    addr: path.as_ptr() as u64,
+                    open_flags: libc::O_RDONLY as u32,
+                    ..Sqe::default()
+                });
+                let array = self.sq.add(sq_off[SQ_ARRAY] as usize).cast::<u32>();
+                array.add(index as usize).write(index);
+            }
+            sq_tail.store(tail.wrapping_add(1), Ordering::Release);
+            // SAFETY: io_uring_enter(2): submit one, wait for one.
+            let ret = unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_enter,
+                    self.fd,
+                    1u32,
+                    1u32,
+                    IORING_ENTER_GETEVENTS,
+                    ptr::null::<libc::sigset_t>(),
+                    0usize,
+                )
+            };
+            if ret < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let cq_head = Self::word(self.cq, cq_off[HEAD]);
+            let head = cq_head.load(Ordering::Relaxed);
+            if Self::word(self.cq, cq_off[TAIL]).load(Ordering::Acquire) == head {
+                return Err(io::Error::from_raw_os_error(libc::EAGAIN));
+            }
+            let mask = Self::word(self.cq, cq_off[RING_MASK]).load(Ordering::Relaxed);
+            // SAFETY: the entry at `head` is complete while head != tail.
+            let cqe = unsafe {
+                let cqes = self.cq.add(cq_off[CQ_CQES] as usize).cast::<Cqe>();
+                cqes.add((head & mask) as usize).read()
+            };
+            cq_head.store(head.wrapping_add(1), Ordering::Release);
+            if cqe.res < 0 {
+                return Err(io::Error::from_raw_os_error(-cqe.res));
+            }
+            Ok(cqe.res)
+        }
+
+        /// Opens `path` with IOSQE_ASYNC, so that an io-wq worker runs the
+        /// operation outside any syscall, and closes it.
+        pub fn open_async(&mut self, path: &CStr) -> io::Result<()> {
+            let fd = self.openat(path, IOSQE_ASYNC)?;
+            // SAFETY: `fd` is the file the ring just opened for us.
+            unsafe { libc::close(fd) };
+            Ok(())
+        }
+    }
+
+    impl Drop for Ring {
+        fn drop(&mut self) {
+            // SAFETY: the mappings and the fd are the ring's own.
+            unsafe {
+                libc::munmap(self.sq.cast(), self.sq_len);
+                libc::munmap(self.cq.cast(), self.cq_len);
+                libc::munmap(self.sqes.cast(), std::mem::size_of::<Sqe>());
+                libc::close(self.fd);
+            }
+        }
+    }
+}
+
+fn uring_openat(file: &str, count: u64) -> ExitCode {
+    let Ok(path) = std::ffi::CString::new(file) else {
+        return ExitCode::from(2);
+    };
+    let result =
+        uring::Ring::new().and_then(|mut ring| (0..count).try_for_each(|_| ring.open_async(&path)));
+    if let Err(err) = result {
+        return report(Err(err));
+    }
+    println!("pid={} opened={count}", std::process::id());
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
@@ -261,6 +474,10 @@ fn main() -> ExitCode {
         },
         ["passed-contid-file", uid, contid] => match uid.parse() {
             Ok(uid) => passed_contid_file(uid, contid),
+            Err(_) => ExitCode::from(2),
+        },
+        ["uring-openat", file, count] => match count.parse() {
+            Ok(count) => uring_openat(file, count),
             Err(_) => ExitCode::from(2),
         },
         ["thread-contid"] => {
