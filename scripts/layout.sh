@@ -19,14 +19,20 @@ rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*' --exclude='*.m
 make -C "$BUILD" M="$PROBE" LLVM=1 -s -j"$JOBS" >/dev/null ||
 	die "the layout probe does not build"
 
-# words OBJECT SECTION: the 64-bit little-endian words of SECTION, one a line.
-words() {
+# values OBJECT SECTION SYMBOL: the 64-bit little-endian words of the array
+# SYMBOL in SECTION, one a line; as many as there are fields, since KASAN
+# pads each global with a redzone.
+values() {
+	local offset
+	offset=$(llvm-nm "$1" | awk -v sym="$3" '$3 == sym { print $1 }')
+	[ -n "$offset" ] || return 0
 	llvm-objcopy -O binary --only-section="$2" "$1" "$PROBE/section.bin" &&
-		od -An -v -t u8 -w8 "$PROBE/section.bin" | tr -d ' '
+		od -An -v -t u8 -w8 -j $((16#$offset)) -N $((8 * ${#LAYOUT_FIELDS[@]})) \
+			"$PROBE/section.bin" | tr -d ' '
 }
-mapfile -t c < <(words "$PROBE/layout_c.o" .rodata)
-mapfile -t rs < <(words "$PROBE/layout_rs.o" .rodata.AUDITNS_LAYOUT_RS)
-[ "${#rs[@]}" = "${#LAYOUT_FIELDS[@]}" ] && [ "${#c[@]}" -ge "${#LAYOUT_FIELDS[@]}" ] ||
+mapfile -t c < <(values "$PROBE/layout_c.o" .rodata auditns_layout_c)
+mapfile -t rs < <(values "$PROBE/layout_rs.o" .rodata.AUDITNS_LAYOUT_RS AUDITNS_LAYOUT_RS)
+[ "${#rs[@]}" = "${#LAYOUT_FIELDS[@]}" ] && [ "${#c[@]}" = "${#LAYOUT_FIELDS[@]}" ] ||
 	die "layout probe: expected ${#LAYOUT_FIELDS[@]} values, got C ${#c[@]}, Rust ${#rs[@]}"
 
 passed=0 failed=0
