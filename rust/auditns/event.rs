@@ -35,7 +35,8 @@ impl NsRegistry {
     /// `ctx`, current's context. `None` if none does.
     pub(crate) fn syscall_exit(&self, ctx: *mut bindings::audit_context) -> Option<KBox<Audience>> {
         let mut info = bindings::audit_ext_syscall::default();
-        // SAFETY: `ctx` is current's context, in its syscall exit.
+        // SAFETY: `ctx` is current's context, at the exit of its syscall
+        // or io_uring operation.
         if unsafe { bindings::audit_ext_syscall_info(ctx, &mut info) } != 0 {
             return None;
         }
@@ -44,8 +45,9 @@ impl NsRegistry {
         } else {
             EventOp::Syscall(u16::try_from(info.major).ok()?)
         };
-        // SAFETY: the hook passes current's context, in its syscall exit,
-        // and the wrapper is used within the hook only.
+        // SAFETY: the hook passes current's context, at the exit of its
+        // syscall or io_uring operation, and the wrapper is used within
+        // the hook only.
         let exit = unsafe { ExitContext::new(ctx) }?;
         let mut members = KVec::new();
         self.for_each_in_chain(UserNs::current(), |ns| {

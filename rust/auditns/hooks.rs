@@ -45,8 +45,8 @@ impl OpenedFile<'_> {
 /// # Invariants
 ///
 /// `0` is the current task's audit context, for `'a`, while the audit
-/// core works on its event (at syscall or task exit) in a hook that may
-/// sleep.
+/// core works on its event (at syscall, io_uring operation or task exit)
+/// in a hook that may sleep.
 #[derive(Clone, Copy)]
 pub(crate) struct CurrentContext<'a>(
     core::ptr::NonNull<bindings::audit_context>,
@@ -337,8 +337,9 @@ impl<T: Hooks> Registration<T> {
         let Some(ctx) = core::ptr::NonNull::new(ctx) else {
             return core::ptr::null_mut();
         };
-        // INVARIANT: the core passes current's context, in its syscall exit,
-        // where it may sleep; the wrapper does not outlive the call.
+        // INVARIANT: the core passes current's context, at the exit of its
+        // syscall or io_uring operation, where it may sleep; the wrapper
+        // does not outlive the call.
         let ctx = CurrentContext(ctx, core::marker::PhantomData);
         // SAFETY: the audit core passes the registered data.
         unsafe { Self::from_data(data) }

@@ -819,8 +819,8 @@ impl EventFields for SyscallEvent<'_> {
 ///
 /// # Invariants
 ///
-/// Points to current's audit context, which is in its syscall exit for
-/// `'a`.
+/// Points to current's audit context, which is at the exit of its
+/// syscall or io_uring operation for `'a`.
 #[derive(Clone, Copy)]
 pub(crate) struct ExitContext<'a>(NonNull<bindings::audit_context>, PhantomData<&'a ()>);
 
@@ -829,8 +829,8 @@ impl ExitContext<'_> {
     ///
     /// # Safety
     ///
-    /// `ctx` must be current's audit context, in its syscall exit for as
-    /// long as the result is used: the `syscall_exit` hook's argument,
+    /// `ctx` must be current's audit context, at the exit of its syscall
+    /// or io_uring operation for as long as the result is used: the `syscall_exit` hook's argument,
     /// within the hook.
     pub(crate) unsafe fn new(ctx: *mut bindings::audit_context) -> Option<Self> {
         NonNull::new(ctx).map(|ctx| Self(ctx, PhantomData))
@@ -848,8 +848,8 @@ impl ExitContext<'_> {
         let mut chunk = [bindings::audit_ext_name::default(); 8];
         loop {
             let skip = u32::try_from(objects.len()).unwrap_or(u32::MAX);
-            // SAFETY: by the type invariant the context is current's, in
-            // its syscall exit; the namespace is current's or an
+            // SAFETY: by the type invariant the context is current's, at
+            // its event's exit; the namespace is current's or an
             // ancestor's, live while current runs; `chunk` is writable
             // for its length.
             let filled = unsafe {
@@ -887,8 +887,8 @@ impl ExitContext<'_> {
 
     /// Whether the syscall acts as the `AUDIT_PERM_*` bits of `mask` say.
     fn match_perm(self, mask: u32) -> bool {
-        // SAFETY: by the type invariant the context is current's, in its
-        // syscall exit.
+        // SAFETY: by the type invariant the context is current's, at its
+        // event's exit.
         unsafe { bindings::audit_ext_match_perm(self.as_ptr(), mask as i32) }
     }
 
