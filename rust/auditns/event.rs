@@ -6,11 +6,10 @@
 //!
 //! The audit core asks the `syscall_exit` hook only for syscalls and
 //! opcodes that a namespace on the task's chain selected at entry (see
-//! `registry`). The
-//! audience the hook returns lives in the event's audit context until the
-//! core has written the event's records, each of which reaches
-//! [`Audience::log_end`], and then goes to [`Audience`]'s drop: no list of
-//! events in flight and no lock outside the namespaces concerned.
+//! `registry`). The audience the hook returns lives in the event's audit
+//! context until the core has written the event's records, each of which
+//! reaches [`Audience::log_end`], and then goes to [`Audience`]'s drop: no
+//! list of events in flight and no lock outside the namespaces concerned.
 
 use crate::namespace::Namespace;
 use crate::nsref::UserNs;

@@ -335,7 +335,8 @@ impl Namespace {
     /// that read it meanwhile see each word old or new.
     pub(crate) fn set_selection(&self, wanted: &Wanted) {
         let base = self.selection.0.get();
-        // SAFETY: `base` points to the pinned `audit_ext_userns`.
+        // SAFETY: `base` points to the pinned `audit_ext_userns`, valid as
+        // long as `self`; taking its fields' addresses reads nothing.
         let (syscalls, uring_ops) = unsafe {
             (
                 core::ptr::addr_of_mut!((*base).syscalls).cast::<usize>(),

@@ -830,8 +830,8 @@ impl ExitContext<'_> {
     /// # Safety
     ///
     /// `ctx` must be current's audit context, at the exit of its syscall
-    /// or io_uring operation for as long as the result is used: the `syscall_exit` hook's argument,
-    /// within the hook.
+    /// or io_uring operation for as long as the result is used: the
+    /// `syscall_exit` hook's argument, within the hook.
     pub(crate) unsafe fn new(ctx: *mut bindings::audit_context) -> Option<Self> {
         NonNull::new(ctx).map(|ctx| Self(ctx, PhantomData))
     }
