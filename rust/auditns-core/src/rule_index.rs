@@ -73,21 +73,33 @@ pub fn candidates<'a, F: Fn(u16) -> bool + 'a>(
 /// `BITMASK_WORDS * 32` bits in 64-bit longs).
 pub const SELECTION_WORDS: usize = BITMASK_WORDS / 2;
 
-/// Adds the syscalls of `mask` to `union`.
-pub fn add_to_union(union: &mut [u32; BITMASK_WORDS], mask: &[u32; BITMASK_WORDS]) {
-    for (acc, word) in union.iter_mut().zip(mask) {
+/// ORs `words` into `acc`, as far as the shorter of the two reaches.
+fn or_words(acc: &mut [u32], words: &[u32]) {
+    for (acc, word) in acc.iter_mut().zip(words) {
         *acc |= word;
     }
+}
+
+/// The first `2 * N` words of a mask as the kernel's bitmap of 64-bit
+/// words: bit `nr % 64` of word `nr / 64` for bit `nr`, as `test_bit()`
+/// reads it.
+fn pack_words<const N: usize>(mask: &[u32]) -> [u64; N] {
+    let mut words = [0u64; N];
+    for (word, pair) in words.iter_mut().zip(mask.chunks_exact(2)) {
+        *word = u64::from(pair[0]) | u64::from(pair[1]) << 32;
+    }
+    words
+}
+
+/// Adds the syscalls of `mask` to `union`.
+pub fn add_to_union(union: &mut [u32; BITMASK_WORDS], mask: &[u32; BITMASK_WORDS]) {
+    or_words(union, mask);
 }
 
 /// `mask` as the kernel's bitmap of 64-bit words: bit `nr % 64` of word
 /// `nr / 64` for syscall `nr`, as `test_bit()` reads it.
 pub fn to_bitmap(mask: &[u32; BITMASK_WORDS]) -> [u64; SELECTION_WORDS] {
-    let mut words = [0u64; SELECTION_WORDS];
-    for (word, pair) in words.iter_mut().zip(mask.chunks_exact(2)) {
-        *word = u64::from(pair[0]) | u64::from(pair[1]) << 32;
-    }
-    words
+    pack_words(mask)
 }
 
 /// 32-bit words of a rule's mask that can name io_uring opcodes: an
@@ -120,27 +132,19 @@ impl Wanted {
 
     /// Adds the io_uring opcodes that an io_uring-list rule's `mask` names.
     pub fn add_uring_ops(&mut self, mask: &[u32; BITMASK_WORDS]) {
-        for (acc, word) in self.uring_ops.iter_mut().zip(mask) {
-            *acc |= word;
-        }
+        or_words(&mut self.uring_ops, mask);
     }
 
     /// Adds what `other` wants.
     pub fn add(&mut self, other: &Wanted) {
-        add_to_union(&mut self.syscalls, &other.syscalls);
-        for (acc, word) in self.uring_ops.iter_mut().zip(&other.uring_ops) {
-            *acc |= word;
-        }
+        or_words(&mut self.syscalls, &other.syscalls);
+        or_words(&mut self.uring_ops, &other.uring_ops);
     }
 
     /// The opcodes as the kernel's bitmap of 64-bit words, as
     /// [`to_bitmap`] gives the syscalls.
     pub fn uring_bitmap(&self) -> [u64; URING_OP_WORDS / 2] {
-        let mut words = [0u64; URING_OP_WORDS / 2];
-        for (word, pair) in words.iter_mut().zip(self.uring_ops.chunks_exact(2)) {
-            *word = u64::from(pair[0]) | u64::from(pair[1]) << 32;
-        }
-        words
+        pack_words(&self.uring_ops)
     }
 }
 
