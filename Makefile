@@ -10,6 +10,8 @@
 #                   kernel into the cache on first use)
 #   make bench-collect  only bench's records per second forwarded to a
 #                   central collector, container auditd / host auditd
+#   make bench-ns   only bench's namespace and host rule costs and
+#                   delivery rates (0, 1, 10, 100, 1000 rules)
 #   make hostile-full  the tests make test bounds, at full size (10x the
 #                   floods, 10^6 fuzzer messages, 5000 collected events)
 #
@@ -25,7 +27,7 @@ export KERNEL AUDITNS_CACHE CARGO_TARGET_DIR
 CARGO := $(HOME)/.cargo/bin/cargo
 
 .PHONY: all deps kernel module samples initramfs run test host-test \
-	guest-test check bench bench-collect hostile-full clean distclean
+	guest-test check bench bench-collect bench-ns hostile-full clean distclean
 
 all: initramfs
 
@@ -64,6 +66,9 @@ bench: all
 
 bench-collect: all
 	@scripts/bench.sh collect
+
+bench-ns: all
+	@scripts/bench.sh ns
 
 hostile-full: all
 	@scripts/test.sh hostile-full

@@ -6,7 +6,7 @@
 #   1. module loaded / module unloaded, alternating in one boot;
 #   2. patched kernel without the module / unpatched 6.12.117 with the same
 #      config (built into the cache as KERNEL=upstream on first use);
-#   3. a task in a container whose daemon has N = 0, 10, 100, 1000 rules
+#   3. a task in a container whose daemon has N = 0, 1, 10, 100, 1000 rules
 #      that do not match it / a host task on the unpatched kernel with the
 #      same N host rules; and per-namespace N / per-namespace 0;
 #   4. records per second delivered to a container's daemon / to a host
@@ -19,6 +19,8 @@
 #   6. records per second forwarded by audisp-remote to a central auditd
 #      (bench/collect): from a container's auditd / from the host's auditd,
 #      rounds alternating in one boot. `bench.sh collect` runs only this.
+#
+# `bench.sh ns` runs only 3 and 4, building the unpatched kernel if need be.
 #
 # In 1 and 2 each guest has audit enabled and one host rule that does not
 # match. BENCH_ROUNDS (7) rounds for 2 and 5, three times as many
@@ -58,6 +60,56 @@ collect_bench() {
 			"records forwarded: container auditd / host auditd", x[1], y[1], x[1] / y[1],
 			100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }' "$logs/collect"
 }
+# ns_bench: the runs of 3 and 4.
+# 1000 rules that every syscall must test make these runs long under TCG.
+ns_bench() {
+	local initramfs
+	initramfs=$(out_dir)/initramfs.cpio.gz
+	step "bench: namespace rules and delivery (patched kernel, module loaded)" \
+		"$VM" exec --timeout 3600 "$BENCH_NS" "$NS_ROUNDS" ns | tee "$logs/ns"
+	step "bench: host rules and delivery (unpatched kernel)" env KERNEL=upstream \
+		VM_INITRAMFS="$initramfs" "$VM" exec --no-module --timeout 3600 "$BENCH_NS" "$NS_ROUNDS" host |
+		tee "$logs/ns-upstream"
+}
+
+# ns_median LOG MODE KIND N WHAT
+ns_median() {
+	awk -v m="$2" -v k="$3" -v n="$4" -v w="$5" '{ sub(/\r$/, "") }
+		$1 == "median" && $2 == m && $3 == k && $4 == n && $5 == w { print $6, $7, $8 }' "$1"
+}
+rate_of() {
+	awk -v side="$2" '{ sub(/\r$/, "") } $1 == "rate" && $2 == side { print $3, $4, $5 }' "$1"
+}
+
+# ns_results: the ratios of 3 and 4.
+ns_results() {
+	for kind in other same; do
+		for n in 0 1 10 100 1000; do
+			for what in getpid openat; do
+				ratio "$what, $n rules ($kind): namespace / upstream host" \
+					"$(ns_median "$logs/ns" ns "$kind" "$n" "$what")" \
+					"$(ns_median "$logs/ns-upstream" host "$kind" "$n" "$what")"
+			done
+		done
+		for n in 1 10 100 1000; do
+			for what in getpid openat; do
+				ratio "$what, namespace rules ($kind): $n / 0" \
+					"$(ns_median "$logs/ns" ns "$kind" "$n" "$what")" \
+					"$(ns_median "$logs/ns" ns "$kind" 0 "$what")"
+				ratio "$what, upstream host rules ($kind): $n / 0" \
+					"$(ns_median "$logs/ns-upstream" host "$kind" "$n" "$what")" \
+					"$(ns_median "$logs/ns-upstream" host "$kind" 0 "$what")"
+			done
+		done
+	done
+	awk -v a="$(rate_of "$logs/ns" ns)" -v b="$(rate_of "$logs/ns" host)" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		if (x[1] == "" || y[1] == "" || y[1] == 0) { print "bench: delivery: no data"; exit 1 }
+		printf "bench: %-48s %8d /s / %8d /s = %.3f  (spread %.0f%% / %.0f%%)\n", \
+			"records delivered: container daemon / host daemon", x[1], y[1], x[1] / y[1],
+			100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }'
+}
+
 if [ "${1:-}" = collect ]; then
 	collect_bench
 	exit
@@ -79,6 +131,14 @@ ratio() {
 			name, x[1], y[1], x[1] / y[1], 100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }'
 }
 
+if [ "${1:-}" = ns ]; then
+	step "kernel: unpatched $KERNEL_VERSION, same config" env KERNEL=upstream scripts/kernel.sh build
+	ns_bench
+	echo "==> results (ratios of medians; 1.000 means no cost)"
+	ns_results
+	exit
+fi
+
 step "bench: module loaded (A) and unloaded (B), $AB_ROUNDS rounds in one boot" \
 	"$VM" exec "$BENCH" "$AB_ROUNDS" ab | tee "$logs/ab"
 initramfs=$(out_dir)/initramfs.cpio.gz
@@ -87,24 +147,10 @@ step "bench: patched kernel, module not loaded" \
 step "kernel: unpatched $KERNEL_VERSION, same config" env KERNEL=upstream scripts/kernel.sh build
 step "bench: unpatched kernel" env KERNEL=upstream VM_INITRAMFS="$initramfs" \
 	"$VM" exec --no-module "$BENCH" "$ROUNDS" | tee "$logs/upstream"
-# 1000 rules that every syscall must test make these runs long under TCG.
-step "bench: namespace rules and delivery (patched kernel, module loaded)" \
-	"$VM" exec --timeout 3600 "$BENCH_NS" "$NS_ROUNDS" ns | tee "$logs/ns"
-step "bench: host rules and delivery (unpatched kernel)" env KERNEL=upstream \
-	VM_INITRAMFS="$initramfs" "$VM" exec --no-module --timeout 3600 "$BENCH_NS" "$NS_ROUNDS" host |
-	tee "$logs/ns-upstream"
+ns_bench
 
 step "bench: namespaces beside other tasks (patched kernel, module loaded)" \
 	"$VM" exec --timeout 3600 "$BENCH_SCALE" "$ROUNDS" | tee "$logs/scale"
-
-# ns_median LOG MODE KIND N WHAT
-ns_median() {
-	awk -v m="$2" -v k="$3" -v n="$4" -v w="$5" '{ sub(/\r$/, "") }
-		$1 == "median" && $2 == m && $3 == k && $4 == n && $5 == w { print $6, $7, $8 }' "$1"
-}
-rate_of() {
-	awk -v side="$2" '{ sub(/\r$/, "") } $1 == "rate" && $2 == side { print $3, $4, $5 }' "$1"
-}
 
 echo "==> results (ratios of medians; 1.000 means no cost)"
 for what in getpid openat; do
@@ -115,25 +161,7 @@ for what in getpid openat; do
 	ratio "$what: patched, no module / unpatched" \
 		"$(median "$logs/patched" A "$what")" "$(median "$logs/upstream" A "$what")"
 done
-for kind in other same; do
-	for n in 0 10 100 1000; do
-		for what in getpid openat; do
-			ratio "$what, $n rules ($kind): namespace / upstream host" \
-				"$(ns_median "$logs/ns" ns "$kind" "$n" "$what")" \
-				"$(ns_median "$logs/ns-upstream" host "$kind" "$n" "$what")"
-		done
-	done
-	for n in 10 100 1000; do
-		for what in getpid openat; do
-			ratio "$what, namespace rules ($kind): $n / 0" \
-				"$(ns_median "$logs/ns" ns "$kind" "$n" "$what")" \
-				"$(ns_median "$logs/ns" ns "$kind" 0 "$what")"
-			ratio "$what, upstream host rules ($kind): $n / 0" \
-				"$(ns_median "$logs/ns-upstream" host "$kind" "$n" "$what")" \
-				"$(ns_median "$logs/ns-upstream" host "$kind" 0 "$what")"
-		done
-	done
-done
+ns_results
 # stat LOG KEY WHAT: "MEDIAN MIN MAX" of a bench/scale measurement.
 stat() {
 	awk -v k="$2" -v w="$3" '{ sub(/\r$/, "") } $1 == "stat" && $2 == k && $3 == w { print $4, $5, $6 }' "$1"
@@ -153,10 +181,4 @@ for who in host container; do
 		done
 	done
 done
-awk -v a="$(rate_of "$logs/ns" ns)" -v b="$(rate_of "$logs/ns" host)" 'BEGIN {
-	split(a, x, " "); split(b, y, " ")
-	if (x[1] == "" || y[1] == "" || y[1] == 0) { print "bench: delivery: no data"; exit 1 }
-	printf "bench: %-48s %8d /s / %8d /s = %.3f  (spread %.0f%% / %.0f%%)\n", \
-		"records delivered: container daemon / host daemon", x[1], y[1], x[1] / y[1],
-		100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }'
 collect_bench
