@@ -82,13 +82,14 @@ fn or_words(acc: &mut [u32], words: &[u32]) {
 
 /// The first `2 * N` words of a mask as the kernel's bitmap of 64-bit
 /// words: bit `nr % 64` of word `nr / 64` for bit `nr`, as `test_bit()`
-/// reads it.
+/// reads it. Words past the mask's end are 0.
+///
+/// Indexes with `get()` rather than `chunks_exact()`, whose length
+/// division leaves a panic path that objtool (6.12) does not know as
+/// `noreturn`.
 fn pack_words<const N: usize>(mask: &[u32]) -> [u64; N] {
-    let mut words = [0u64; N];
-    for (word, pair) in words.iter_mut().zip(mask.chunks_exact(2)) {
-        *word = u64::from(pair[0]) | u64::from(pair[1]) << 32;
-    }
-    words
+    let word = |i: usize| u64::from(mask.get(i).copied().unwrap_or(0));
+    core::array::from_fn(|i| word(2 * i) | word(2 * i + 1) << 32)
 }
 
 /// Adds the syscalls of `mask` to `union`.
