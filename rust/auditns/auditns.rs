@@ -16,7 +16,7 @@ mod event;
 mod hooks;
 mod limits;
 mod namespace;
-mod nsref;
+mod nsview;
 mod protocol;
 mod ratelimit;
 mod record;
@@ -63,7 +63,7 @@ mod version;
 
 use contid::ContidRegistry;
 use kernel::task::Task;
-use nsref::UserNs;
+use nsview::UserNs;
 use registry::NsRegistry;
 
 module! {

@@ -3,11 +3,18 @@
 //! A namespace's queue of records and their delivery to its daemon.
 
 use crate::namespace::{Daemon, Namespace};
-use crate::nsref::{PidNsRef, UserNs};
+use crate::nsview::{PidView, UserNs};
 use crate::queue::Admit;
 use crate::rules::excluded;
 use core::sync::atomic::{AtomicBool, Ordering};
-use kernel::{bindings, c_str, prelude::*, sync::Arc, types::Opaque, workqueue};
+use kernel::{
+    bindings, c_str,
+    pid_namespace::PidNamespace,
+    prelude::*,
+    sync::Arc,
+    types::Opaque,
+    workqueue::{self, OwnedQueue},
+};
 
 /// A record waiting for the daemon.
 pub(crate) struct QueuedRecord {
@@ -185,40 +192,28 @@ const DELIVERY_MAX_ACTIVE: i32 = 4;
 /// The workqueue that delivery and failure actions run on, owned by the
 /// registry and shared with each namespace.
 ///
-/// # Invariants
-///
-/// `wq` was returned by `alloc_workqueue()`, and is destroyed on drop.
-/// The last reference is never dropped by a work item of the queue: the
-/// registry, which holds one, stops every namespace's delivery and drains
-/// the queue before it lets go of it.
+/// The last reference is never dropped by a work item of the queue, which
+/// would wait for itself: the registry, which holds one, stops every
+/// namespace's delivery and drains the queue before it lets go of it.
 pub(crate) struct DeliveryQueue {
-    wq: core::ptr::NonNull<bindings::workqueue_struct>,
+    wq: OwnedQueue,
     /// Set at module unload: work is queued no more.
     stopping: AtomicBool,
 }
 
-// SAFETY: a workqueue may be used and destroyed from any thread.
-unsafe impl Send for DeliveryQueue {}
-// SAFETY: queuing work is safe from any thread; `stopping` is atomic.
-unsafe impl Sync for DeliveryQueue {}
-
 impl DeliveryQueue {
     /// A new unbound workqueue, named `auditns`.
     pub(crate) fn new() -> Result<Arc<Self>> {
-        // SAFETY: the format is a NUL-terminated string without conversions.
-        let wq = unsafe {
-            bindings::alloc_workqueue(
-                c_str!("auditns").as_char_ptr(),
-                bindings::wq_flags_WQ_UNBOUND,
-                DELIVERY_MAX_ACTIVE,
-            )
-        };
-        let wq = core::ptr::NonNull::new(wq).ok_or(ENOMEM)?;
+        let wq = OwnedQueue::new(
+            c_str!("auditns"),
+            bindings::wq_flags_WQ_UNBOUND,
+            DELIVERY_MAX_ACTIVE,
+        )?;
         let queue = Self {
             wq,
             stopping: AtomicBool::new(false),
         };
-        // On error, `queue`'s drop destroys the workqueue.
+        // On error, dropping `queue` destroys the workqueue.
         Ok(Arc::new(queue, GFP_KERNEL)?)
     }
 
@@ -228,8 +223,7 @@ impl DeliveryQueue {
         if self.stopping.load(Ordering::Acquire) {
             return None;
         }
-        // SAFETY: `wq` is a workqueue until `self` drops (type invariant).
-        Some(unsafe { workqueue::Queue::from_raw(self.wq.as_ptr()) })
+        Some(&self.wq)
     }
 
     /// Queues `dwork` to run in `delay` jiffies. `false` if it is queued
@@ -243,7 +237,7 @@ impl DeliveryQueue {
         if self.stopping.load(Ordering::Acquire) {
             return false;
         }
-        // SAFETY: `wq` is a workqueue (type invariant); the caller
+        // SAFETY: `wq` is a workqueue while `self` lives; the caller
         // guarantees `dwork`.
         unsafe {
             bindings::queue_delayed_work_on(
@@ -259,16 +253,7 @@ impl DeliveryQueue {
     /// unload, once nothing can queue delivery any more.
     pub(crate) fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
-        // SAFETY: `wq` is a workqueue (type invariant); unload may sleep.
-        unsafe { bindings::drain_workqueue(self.wq.as_ptr()) };
-    }
-}
-
-impl Drop for DeliveryQueue {
-    fn drop(&mut self) {
-        // SAFETY: `wq` was allocated in `new`, and this is not one of its
-        // work items (type invariant); this waits for its work.
-        unsafe { bindings::destroy_workqueue(self.wq.as_ptr()) };
+        self.wq.drain();
     }
 }
 
@@ -448,7 +433,7 @@ impl Namespace {
                 let sent = core::mem::take(&mut state.sent);
                 (core::mem::take(&mut state.in_delivery), sent, daemon)
             };
-            if !daemon.process.is_alive() {
+            if !daemon.process.has_process() {
                 // Its port may be someone else's by now.
                 self.put_back(batch, sent, &daemon, Settled::default());
                 self.forget_daemon(&daemon);
@@ -566,7 +551,7 @@ impl Namespace {
 /// How a namespace sees host PIDs and ids, for the translator.
 struct View<'a> {
     userns: UserNs,
-    pids: &'a PidNsRef,
+    pids: &'a PidNamespace,
 }
 
 impl crate::translate::IdView for View<'_> {

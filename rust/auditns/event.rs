@@ -12,7 +12,7 @@
 //! list of events in flight and no lock outside the namespaces concerned.
 
 use crate::namespace::Namespace;
-use crate::nsref::UserNs;
+use crate::nsview::UserNs;
 use crate::registry::NsRegistry;
 use crate::rules::{EventOp, ExitContext, SyscallEvent};
 use crate::translate::KeyField;

@@ -7,7 +7,7 @@
 //! state back to every hook, and dropping the registration unregisters
 //! the hooks, waiting for calls in flight, before the state goes.
 
-use crate::nsref::UserNs;
+use crate::nsview::UserNs;
 use crate::task::task_from_ptr;
 use core::marker::PhantomPinned;
 use kernel::task::Task;

@@ -3,7 +3,7 @@
 //! The audit state of one user namespace: settings, daemon, failure action.
 
 use crate::delivery::{DeliveryQueue, DeliveryWork, QueuedRecord};
-use crate::nsref::{ChargeKey, NetRef, PidNsRef, ProcessRef, UserNs, UserNsRef};
+use crate::nsview::{ChargeKey, UserNs};
 use crate::queue::QueueAccount;
 use crate::ratelimit::Ratelimit;
 use crate::rule;
@@ -13,9 +13,13 @@ use crate::status::{Features, Settings};
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use kernel::{
     bindings,
+    net::namespace::Namespace as NetNamespace,
+    pid::KernelPid,
+    pid_namespace::PidNamespace,
     prelude::*,
     sync::{Arc, Mutex, SpinLock},
-    types::Opaque,
+    types::{ARef, Opaque},
+    user_namespace::UserNamespace,
     workqueue::{Work, WorkItem},
 };
 
@@ -29,11 +33,11 @@ pub(crate) struct Daemon {
     /// Its netlink port.
     pub(crate) portid: u32,
     /// The network namespace of its socket.
-    pub(crate) net: NetRef,
+    pub(crate) net: ARef<NetNamespace>,
     /// The process, to tell whether it still runs.
-    pub(crate) process: ProcessRef,
+    pub(crate) process: ARef<KernelPid>,
     /// The daemon's PID namespace: the view records and rules use.
-    pub(crate) view: PidNsRef,
+    pub(crate) view: ARef<PidNamespace>,
 }
 
 /// What is behind a namespace's lock.
@@ -55,7 +59,7 @@ pub(crate) struct NsState {
     /// How many of `in_delivery` were sent.
     pub(crate) sent: usize,
     /// The user namespace, held while a failure action 2 is queued.
-    pub(crate) kill_hold: Option<UserNsRef>,
+    pub(crate) kill_hold: Option<ARef<UserNamespace>>,
     /// The exclude list, copied from the rules so that records can be
     /// filtered where the rules' mutex cannot be taken.
     pub(crate) exclude: KVec<ExcludeRule>,
@@ -173,7 +177,7 @@ impl Namespace {
         state
             .daemon
             .clone()
-            .filter(|daemon| daemon.process.is_alive())
+            .filter(|daemon| daemon.process.has_process())
     }
 
     /// Whether a live daemon is registered and the namespace audits.
@@ -207,7 +211,7 @@ impl Namespace {
                 {
                     let mut state = self.state.lock();
                     if state.kill_hold.is_none() {
-                        state.kill_hold = Some(UserNsRef::get(self.userns));
+                        state.kill_hold = Some(self.userns.counted());
                     }
                 }
                 // Already queued: that run uses the reference held above.
@@ -227,8 +231,8 @@ impl Namespace {
         };
         // SAFETY: `held` keeps the namespace live; it is not the initial
         // one, which has no state here.
-        let killed = unsafe { bindings::audit_ext_kill_userns(held.ns().as_ptr()) };
-        let inum = held.ns().inum();
+        let killed = unsafe { bindings::audit_ext_kill_userns(held.as_ptr()) };
+        let inum = held.inum();
         static KILLED: Ratelimit = Ratelimit::new();
         if KILLED.allow() {
             pr_warn!(

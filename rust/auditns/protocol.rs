@@ -7,14 +7,17 @@ use crate::config::{self, RuleOp, Session};
 use crate::dump::RuleDump;
 use crate::errno;
 use crate::namespace::{Daemon, Namespace};
-use crate::nsref::{NetRef, PidNsRef, ProcessRef, UserNs};
+use crate::nsview::{self, PidView, UserNs};
 use crate::registry::NsRegistry;
 use crate::rule::{self, RuleView};
 use crate::status::{Features, Status, ENABLED_LOCKED, FEATURE_BITMAP};
 use crate::task::{with_current, AuditTask};
 use crate::translate::KeyField;
 use crate::translate::{Full, SliceSink};
-use kernel::{bindings, prelude::*, sync::Arc};
+use kernel::{
+    bindings, net::namespace::Namespace as NetNamespace, pid_namespace::PidNamespace, prelude::*,
+    sync::Arc, types::ARef,
+};
 
 /// Largest text of a user message, as upstream's `AUDIT_MESSAGE_TEXT_MAX`.
 const MESSAGE_TEXT_MAX: usize = 8560;
@@ -233,14 +236,16 @@ impl NsRegistry {
     }
 
     fn status_of(&self, ns: &Namespace) -> Status {
-        let sender_view = PidNsRef::current();
+        let sender_view = PidNamespace::current();
         let state = ns.state.lock();
         let settings = state.settings;
         let pid = state
             .daemon
             .as_ref()
-            .filter(|d| d.process.is_alive())
-            .map_or(0, |d| d.process.nr_in(&sender_view));
+            .filter(|d| d.process.has_process())
+            .map_or(0, |d| {
+                u32::try_from(d.process.nr_in(&sender_view)).unwrap_or(0)
+            });
         let status = Status {
             mask: 0,
             enabled: settings.enabled,
@@ -271,14 +276,16 @@ impl NsRegistry {
         // nothing.
         let pid = status.wants_pid();
         if let Some(new_pid) = pid {
-            let me = PidNsRef::current().current_tgid();
+            let me = PidNamespace::current().current_tgid();
             if new_pid != 0 && new_pid != me {
                 return Err(EINVAL);
             }
             let (healthy, is_me) = {
                 let state = ns.state.lock();
                 match state.daemon.as_ref() {
-                    Some(d) if d.process.is_alive() => (true, d.process.is_current()),
+                    Some(d) if d.process.has_process() => {
+                        (true, nsview::is_current_process(&d.process))
+                    }
                     _ => (false, false),
                 }
             };
@@ -348,14 +355,18 @@ impl NsRegistry {
         let mut portid = 0u32;
         // SAFETY: `skb` is the message being handled.
         let net = unsafe { bindings::audit_ext_sender(skb, &mut portid) };
-        // SAFETY: the sender's socket keeps its network namespace live.
-        let net = unsafe { NetRef::get(net) }.ok_or(EINVAL)?;
+        if net.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: the sender's socket keeps its network namespace live
+        // while its message is handled.
+        let net: ARef<NetNamespace> = unsafe { NetNamespace::from_ptr(net) }.into();
         let daemon = Arc::new(
             Daemon {
                 portid,
                 net,
-                process: ProcessRef::current(),
-                view: PidNsRef::current(),
+                process: nsview::current_process().ok_or(ESRCH)?,
+                view: PidNamespace::current(),
             },
             GFP_KERNEL_ACCOUNT,
         )?;

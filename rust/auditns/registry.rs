@@ -11,13 +11,14 @@
 
 use crate::delivery::DeliveryQueue;
 use crate::namespace::{self, Namespace};
-use crate::nsref::UserNs;
+use crate::nsview::UserNs;
 use crate::rule_index::{self, Wanted};
 use crate::task::AuditTask;
 use core::sync::atomic::Ordering;
 use kernel::task::Task;
 use kernel::{
     bindings,
+    pid::KernelPid,
     prelude::*,
     sync::{Arc, ArcBorrow, Mutex},
     types::Opaque,
@@ -195,7 +196,7 @@ impl NsRegistry {
         if namespace::DAEMON_COUNT.load(Ordering::Relaxed) == 0 || !task.group_dead() {
             return;
         }
-        let Some(process) = crate::nsref::ProcessRef::of(task) else {
+        let Some(process) = KernelPid::of_process(task) else {
             return;
         };
         let key = process.as_ptr() as usize;

@@ -5,13 +5,13 @@
 
 use crate::config::Gone;
 use crate::namespace::Namespace;
-use crate::nsref::{PidNsRef, UserNs};
+use crate::nsview::{self, PidView, UserNs};
 use crate::rule::{self, AtTaskCreation, EventFields, Objects, RuleMarks, RuleView};
 use crate::rule_index::{self, Wanted};
 use crate::task::{with_current, AuditTask};
 use crate::watch::{Tree, Watch};
 use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull, sync::atomic::Ordering};
-use kernel::{bindings, prelude::*, sync::Arc};
+use kernel::{bindings, pid_namespace::PidNamespace, prelude::*, sync::Arc};
 
 /// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back,
 /// and what matching needs, parsed once when it was added.
@@ -490,13 +490,13 @@ impl Namespace {
     pub(crate) fn select_event<'a>(
         &self,
         op: EventOp,
-        event: impl FnOnce(&PidNsRef) -> SyscallEvent<'a>,
+        event: impl FnOnce(&PidNamespace) -> SyscallEvent<'a>,
     ) -> Option<Selected> {
         let daemon = self.listener()?;
         // The daemon is not audited by its own namespace's rules, as
         // upstream's auditd_test_task() exempts the host's: its reads and
         // writes of records would otherwise make records of their own.
-        if daemon.process.is_current() {
+        if nsview::is_current_process(&daemon.process) {
             return None;
         }
         let rules = self.rules.lock();
@@ -513,7 +513,7 @@ impl Namespace {
         // The event is built once, when a rule first needs it, without the
         // objects that the filesystem list leaves out.
         let fs_never = &rules.fs_never;
-        let event = |view: &PidNsRef| event(view).without_file_systems(fs_never);
+        let event = |view: &PidNamespace| event(view).without_file_systems(fs_never);
         let (mut make, mut built) = (Some(event), None);
         let view = &daemon.view;
         // The task rules first. Upstream's audit_filter_task() decides a
@@ -626,7 +626,7 @@ impl Namespace {
     }
 
     /// The current task's ids in this namespace and PIDs in `view`.
-    pub(crate) fn current_task_fields(&self, view: &PidNsRef) -> TaskFields {
+    pub(crate) fn current_task_fields(&self, view: &PidNamespace) -> TaskFields {
         let mut ids = bindings::audit_ext_ids::default();
         // SAFETY: the namespace is current's or an ancestor's, live while
         // current runs.
@@ -645,8 +645,8 @@ impl Namespace {
 /// The event `make` builds in `view`, built on the first call only.
 fn build_once<'e, 'a>(
     built: &'e mut Option<SyscallEvent<'a>>,
-    make: &mut Option<impl FnOnce(&PidNsRef) -> SyscallEvent<'a>>,
-    view: &PidNsRef,
+    make: &mut Option<impl FnOnce(&PidNamespace) -> SyscallEvent<'a>>,
+    view: &PidNamespace,
 ) -> Option<&'e SyscallEvent<'a>> {
     if built.is_none() {
         *built = make.take().map(|make| make(view));
