@@ -243,8 +243,9 @@ impl NsRegistry {
             .daemon
             .as_ref()
             .filter(|d| d.process.has_process())
-            .map_or(0, |d| {
-                u32::try_from(d.process.nr_in(&sender_view)).unwrap_or(0)
+            .zip(sender_view.as_deref())
+            .map_or(0, |(d, view)| {
+                u32::try_from(d.process.nr_in(view)).unwrap_or(0)
             });
         let status = Status {
             mask: 0,
@@ -276,7 +277,7 @@ impl NsRegistry {
         // nothing.
         let pid = status.wants_pid();
         if let Some(new_pid) = pid {
-            let me = PidNamespace::current().current_tgid();
+            let me = PidNamespace::current().map_or(0, |view| view.current_tgid());
             if new_pid != 0 && new_pid != me {
                 return Err(EINVAL);
             }
@@ -366,7 +367,7 @@ impl NsRegistry {
                 portid,
                 net,
                 process: nsview::current_process().ok_or(ESRCH)?,
-                view: PidNamespace::current(),
+                view: PidNamespace::current().ok_or(ESRCH)?,
             },
             GFP_KERNEL_ACCOUNT,
         )?;
