@@ -3,7 +3,7 @@
 //! How the module names a user namespace, and what it asks of the
 //! kernel crate's namespace and process types.
 
-use crate::task::with_current;
+use crate::task::{with_current, AuditTask};
 use core::ptr::NonNull;
 use kernel::{
     bindings, pid::KernelPid, pid_namespace::PidNamespace, sync::rcu, types::ARef,
@@ -169,7 +169,6 @@ impl PidView for PidNamespace {
     }
 
     fn current_ppid(&self) -> u32 {
-        use crate::task::AuditTask;
         let rcu = rcu::read_lock();
         with_current(|current| {
             current.real_parent(&rcu).map_or(0, |parent| {
@@ -187,7 +186,7 @@ pub(crate) fn current_process() -> Option<ARef<KernelPid>> {
 /// Whether `process` is the current task's, and still runs.
 pub(crate) fn is_current_process(process: &KernelPid) -> bool {
     let nr = process.nr_in(PidNamespace::initial());
-    let current = with_current(|task| crate::task::AuditTask::tgid(task));
+    let current = with_current(|task| task.tgid());
     // A live process keeps its number, so a match is not a reuse.
     nr == current && process.has_process()
 }
