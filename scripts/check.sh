@@ -55,10 +55,14 @@ each_patch_builds() {
 }
 
 failed=0
-step "rustfmt" rustfmt_all || failed=1
-step "clippy (host crates)" clippy_host || failed=1
-step "checkpatch --strict" checkpatch || failed=1
-step "each patch builds" each_patch_builds || failed=1
-step "clippy (module, CLIPPY=1)" clippy_module || failed=1
+check() {
+	run_step "$@"
+	[ "$step_rc" = 0 ] || failed=1
+}
+check "rustfmt" rustfmt_all
+check "clippy (host crates)" clippy_host
+check "checkpatch --strict" checkpatch
+check "each patch builds" each_patch_builds
+check "clippy (module, CLIPPY=1)" clippy_module
 [ "$failed" = 0 ] || die "make check failed"
 echo "make check: all checks passed"

@@ -25,16 +25,37 @@ die() {
 	exit 1
 }
 
-# step NAME CMD...: run CMD under a header and report how long it took.
+# step NAME CMD...: run CMD under a header and report how long it took;
+# returns CMD's status. CMD runs in a subshell with errexit, so that any
+# failing command in a step function fails the step (a step cannot set its
+# caller's variables). Bash runs a function whose status is tested, as in
+# "step ... || x" or "if step ...", without errexit, subshells included:
+# callers that go on after a failed step use run_step.
 step() {
-	local name=$1 start rc
+	local name=$1 start rc errexit=
 	shift
 	start=$(date +%s)
 	echo "==> $name"
-	rc=0
-	"$@" || rc=$?
+	[[ $- != *e* ]] || errexit=1
+	set +e
+	(
+		set -e
+		"$@"
+	)
+	rc=$?
+	[ -z "$errexit" ] || set -e
 	echo "<== $name: $(($(date +%s) - start)) s$([ "$rc" = 0 ] || echo ", FAILED ($rc)")"
 	return "$rc"
+}
+
+# run_step NAME CMD...: step, with its status in $step_rc, not returned.
+run_step() {
+	local errexit=
+	[[ $- != *e* ]] || errexit=1
+	set +e
+	step "$@"
+	step_rc=$?
+	[ -z "$errexit" ] || set -e
 }
 
 sha_of() {

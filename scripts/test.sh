@@ -63,7 +63,8 @@ guest_suite() {
 run() {
 	local name=$1
 	shift
-	step "$name" "$@" || broken=$((broken + 1))
+	run_step "$name" "$@"
+	[ "$step_rc" = 0 ] || broken=$((broken + 1))
 }
 
 # The tests with a bounded size in the suite (they call hostile_scale in
