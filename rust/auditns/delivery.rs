@@ -12,8 +12,8 @@ use kernel::{
     pid_namespace::PidNamespace,
     prelude::*,
     sync::Arc,
-    types::Opaque,
-    workqueue::{self, OwnedQueue},
+    time::Jiffies,
+    workqueue::{self, DelayedWork, OwnedQueue, WorkItem},
 };
 
 /// A record waiting for the daemon.
@@ -55,89 +55,21 @@ fn fit_to_len(text: KVec<u8>) -> Option<KVec<u8>> {
     Some(fitted)
 }
 
-/// The delivery of a namespace's records: C's `struct delayed_work`, so
-/// that a daemon whose socket is full is tried again later without a
+/// The work item that delivers a namespace's records: a delayed work item,
+/// so that a daemon whose socket is full is tried again later without a
 /// worker sleeping, which would hold up other namespaces' delivery.
-///
-/// # Invariants
-///
-/// It lives in the `delivery` field of a [`Namespace`] held by an [`Arc`],
-/// and was initialised by [`DeliveryWork::new`] to run [`deliver_work`].
-/// While it is queued it holds one reference to that `Arc`, given to it by
-/// [`Arc::into_raw`] when it was queued, and taken back by the work
-/// function or by [`Namespace::stop_delivery`].
-#[pin_data]
-pub(crate) struct DeliveryWork {
-    #[pin]
-    inner: Opaque<bindings::delayed_work>,
+pub(crate) const DELIVER: u64 = 2;
+
+kernel::impl_has_delayed_work! {
+    impl HasDelayedWork<Self, DELIVER> for Namespace { self.delivery }
 }
 
-// SAFETY: the workqueue API may queue, run and cancel a delayed work item
-// from any thread; the item owns nothing but the reference it is given.
-unsafe impl Send for DeliveryWork {}
-// SAFETY: as above; every use is through the workqueue API, which
-// serialises them with its own locking.
-unsafe impl Sync for DeliveryWork {}
+impl WorkItem<DELIVER> for Namespace {
+    type Pointer = Arc<Namespace>;
 
-impl DeliveryWork {
-    pub(crate) fn new() -> impl PinInit<Self> {
-        let name = c_str!("auditns::Namespace::delivery");
-        let work_key = kernel::static_lock_class!();
-        let timer_key = kernel::static_lock_class!();
-        pin_init!(Self {
-            inner <- Opaque::ffi_init(move |slot: *mut bindings::delayed_work| {
-                // SAFETY: `slot` is the item's memory, pinned, not yet in
-                // use; the name and the lock class keys are statics. This
-                // is what INIT_DELAYED_WORK() does.
-                unsafe {
-                    bindings::init_work_with_key(
-                        core::ptr::addr_of_mut!((*slot).work),
-                        Some(deliver_work),
-                        false,
-                        name.as_char_ptr(),
-                        lock_class_key_ptr(work_key),
-                    );
-                    bindings::init_timer_key(
-                        core::ptr::addr_of_mut!((*slot).timer),
-                        Some(bindings::delayed_work_timer_fn),
-                        bindings::TIMER_IRQSAFE,
-                        name.as_char_ptr(),
-                        lock_class_key_ptr(timer_key),
-                    );
-                }
-            }),
-        })
+    fn run(this: Arc<Namespace>) {
+        this.deliver();
     }
-}
-
-/// The C object of a lock class key, which 6.12's kernel crate keeps
-/// private.
-fn lock_class_key_ptr(key: &'static kernel::sync::LockClassKey) -> *mut bindings::lock_class_key {
-    // `LockClassKey` is a transparent wrapper of `Opaque<lock_class_key>`,
-    // itself transparent over the C object.
-    core::ptr::from_ref(key).cast_mut().cast()
-}
-
-/// The delivery work function.
-///
-/// # Safety
-///
-/// `work` must be the work of a queued [`DeliveryWork`].
-unsafe extern "C" fn deliver_work(work: *mut bindings::work_struct) {
-    // SAFETY: by the invariant of `DeliveryWork`, `work` is the `work` of
-    // the `delayed_work` (wrapped in a transparent `Opaque`) in the
-    // `delivery` field of a `Namespace` in an `Arc`, and the queued item
-    // holds a reference from `Arc::into_raw`, which is taken back here.
-    let ns = unsafe {
-        let dwork = kernel::container_of!(work, bindings::delayed_work, work);
-        let delivery = kernel::container_of!(
-            dwork.cast::<Opaque<bindings::delayed_work>>(),
-            DeliveryWork,
-            inner
-        );
-        Arc::from_raw(kernel::container_of!(delivery, Namespace, delivery))
-    };
-    ns.deliver();
 }
 
 /// Bytes the first try of a translation leaves for growth, before the
@@ -157,7 +89,7 @@ enum Then {
     /// Take what was queued since.
     TakeMore,
     /// Run again in this many jiffies.
-    Requeue(usize),
+    Requeue(Jiffies),
     /// The daemon is gone: unregister it.
     Forget,
 }
@@ -224,29 +156,6 @@ impl DeliveryQueue {
             return None;
         }
         Some(&self.wq)
-    }
-
-    /// Queues `dwork` to run in `delay` jiffies. `false` if it is queued
-    /// already, or once the module unloads.
-    ///
-    /// # Safety
-    ///
-    /// `dwork` must be an initialised delayed work item that stays valid
-    /// until it has run or is cancelled.
-    unsafe fn queue_delayed(&self, dwork: *mut bindings::delayed_work, delay: usize) -> bool {
-        if self.stopping.load(Ordering::Acquire) {
-            return false;
-        }
-        // SAFETY: `wq` is a workqueue while `self` lives; the caller
-        // guarantees `dwork`.
-        unsafe {
-            bindings::queue_delayed_work_on(
-                bindings::wq_misc_consts_WORK_CPU_UNBOUND as i32,
-                self.wq.as_ptr(),
-                dwork,
-                delay,
-            )
-        }
     }
 
     /// Stops queuing and waits for every queued work item; for module
@@ -375,34 +284,20 @@ impl Namespace {
 
     /// Queues delivery in `delay` jiffies, unless it is queued already:
     /// that run will see what is queued now too.
-    fn queue_delivery(self: &Arc<Self>, delay: usize) {
-        let reference = Arc::into_raw(self.clone());
-        // SAFETY: the item was initialised by `DeliveryWork::new` and lives
-        // in `self`, which the queued item holds a reference to: if it is
-        // queued now, it owns `reference` (the `DeliveryWork` invariant).
-        let queued = unsafe {
-            self.delivery_queue
-                .queue_delayed(self.delivery.inner.get(), delay)
-        };
-        if !queued {
-            // SAFETY: `reference` came from `Arc::into_raw` above and was
-            // not handed over.
-            drop(unsafe { Arc::from_raw(reference) });
+    fn queue_delivery(self: &Arc<Self>, delay: Jiffies) {
+        if let Some(queue) = self.delivery_queue.queue() {
+            // Refused if queued already, or stopped: the clone comes back
+            // and is dropped.
+            let _ = queue.enqueue_delayed::<Arc<Self>, DELIVER>(self.clone(), delay);
         }
     }
 
     /// Stops delivery for good, for the namespace's end or the module's:
     /// cancels a queued run and waits for a running one; the item cannot
-    /// be queued again.
+    /// be queued again. The reference a queued run held is dropped here,
+    /// never the last, as `self` is another.
     pub(crate) fn stop_delivery(self: &Arc<Self>) {
-        // SAFETY: the item was initialised by `DeliveryWork::new`.
-        let was_queued = unsafe { bindings::disable_delayed_work_sync(self.delivery.inner.get()) };
-        if was_queued {
-            // SAFETY: a queued item holds a reference from `Arc::into_raw`
-            // of this namespace (the `DeliveryWork` invariant); it will not
-            // run now. `self` is another reference, so this is not the last.
-            drop(unsafe { Arc::from_raw(core::ptr::from_ref::<Self>(self)) });
-        }
+        drop(DelayedWork::<Self, DELIVER>::disable_sync(self));
     }
 
     /// Sends what is queued, at most [`DELIVERY_BATCH`] records a run;
@@ -498,7 +393,7 @@ impl Namespace {
     /// The delay before the next try of a full socket, in jiffies: one
     /// jiffy after a send succeeded, then doubling up to
     /// [`DELIVERY_RETRY_MAX_MS`].
-    fn next_retry(&self) -> usize {
+    fn next_retry(&self) -> Jiffies {
         let max = kernel::time::msecs_to_jiffies(DELIVERY_RETRY_MAX_MS).max(1);
         let delay = self.retry_jiffies.load(Ordering::Relaxed).clamp(1, max);
         self.retry_jiffies

@@ -2,7 +2,7 @@
 
 //! The audit state of one user namespace: settings, daemon, failure action.
 
-use crate::delivery::{DeliveryQueue, DeliveryWork, QueuedRecord};
+use crate::delivery::{DeliveryQueue, QueuedRecord, DELIVER};
 use crate::nsview::{ChargeKey, UserNs};
 use crate::queue::QueueAccount;
 use crate::ratelimit::Ratelimit;
@@ -20,7 +20,7 @@ use kernel::{
     sync::{Arc, Mutex, SpinLock},
     types::{ARef, Opaque},
     user_namespace::UserNamespace,
-    workqueue::{Work, WorkItem},
+    workqueue::{DelayedWork, Work, WorkItem},
 };
 
 /// The daemon registered with `AUDIT_SET` pid.
@@ -103,7 +103,7 @@ pub(crate) struct Namespace {
     /// shortest); used by the delivery work only, never run twice at once.
     pub(crate) retry_jiffies: AtomicUsize,
     #[pin]
-    pub(crate) delivery: DeliveryWork,
+    pub(crate) delivery: DelayedWork<Namespace, DELIVER>,
     /// Where `delivery` and `kill_work` run.
     pub(crate) delivery_queue: Arc<DeliveryQueue>,
     #[pin]
@@ -160,7 +160,7 @@ impl Namespace {
                 daemon_process: AtomicUsize::new(0),
                 marks: AtomicUsize::new(0),
                 retry_jiffies: AtomicUsize::new(0),
-                delivery <- DeliveryWork::new(),
+                delivery <- kernel::new_delayed_work!("auditns::Namespace::delivery"),
                 delivery_queue,
                 kill_work <- kernel::new_work!("auditns::Namespace::kill_work"),
             }),
