@@ -12,6 +12,8 @@
 #                   central collector, container auditd / host auditd
 #   make bench-ns   only bench's namespace and host rule costs and
 #                   delivery rates (0, 1, 10, 100, 1000 rules)
+#   make bench-kernels  only bench's patched kernel without the module /
+#                   unpatched kernel, in alternating pairs of boots
 #   make hostile-full  the tests make test bounds, at full size (10x the
 #                   floods, 10^6 fuzzer messages, 5000 collected events)
 #
@@ -27,7 +29,8 @@ export KERNEL AUDITNS_CACHE CARGO_TARGET_DIR
 CARGO := $(HOME)/.cargo/bin/cargo
 
 .PHONY: all deps kernel module samples initramfs run test host-test \
-	guest-test check bench bench-collect bench-ns hostile-full clean distclean
+	guest-test check bench bench-collect bench-ns bench-kernels hostile-full \
+	clean distclean
 
 all: initramfs
 
@@ -69,6 +72,9 @@ bench-collect: all
 
 bench-ns: all
 	@scripts/bench.sh ns
+
+bench-kernels: all
+	@scripts/bench.sh kernels
 
 hostile-full: all
 	@scripts/test.sh hostile-full

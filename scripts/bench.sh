@@ -5,7 +5,10 @@
 #
 #   1. module loaded / module unloaded, alternating in one boot;
 #   2. patched kernel without the module / unpatched 6.12.117 with the same
-#      config (built into the cache as KERNEL=upstream on first use);
+#      config (built into the cache as KERNEL=upstream on first use), in
+#      BENCH_KERNEL_PAIRS (5) pairs of boots whose order alternates, as the
+#      median of the pairs' ratios: one boot of a kernel may differ from the
+#      next by 20 % here;
 #   3. a task in a container whose daemon has N = 0, 1, 10, 100, 1000 rules
 #      that do not match it / a host task on the unpatched kernel with the
 #      same N host rules; and per-namespace N / per-namespace 0;
@@ -20,7 +23,8 @@
 #      (bench/collect): from a container's auditd / from the host's auditd,
 #      rounds alternating in one boot. `bench.sh collect` runs only this.
 #
-# `bench.sh ns` runs only 3 and 4, building the unpatched kernel if need be.
+# `bench.sh ns` runs only 3 and 4, `bench.sh kernels` only 2, building the
+# unpatched kernel if need be.
 #
 # In 1 and 2 each guest has audit enabled and one host rule that does not
 # match. BENCH_ROUNDS (7) rounds for 2 and 5, three times as many
@@ -34,6 +38,7 @@ ROUNDS=${BENCH_ROUNDS:-7}
 # and the two sides differ by little, so there are more.
 AB_ROUNDS=${BENCH_AB_ROUNDS:-$((3 * ROUNDS))}
 NS_ROUNDS=${BENCH_NS_ROUNDS:-5}
+KERNEL_PAIRS=${BENCH_KERNEL_PAIRS:-5}
 # Under TCG the kernel may find the TSC unstable and time with jiffies
 # (4 ms), which quantises a run's timing: trust the TSC, which QEMU derives
 # from the host's clock.
@@ -131,6 +136,56 @@ ratio() {
 			name, x[1], y[1], x[1] / y[1], 100 * (x[3] - x[2]) / x[1], 100 * (y[3] - y[2]) / y[1] }'
 }
 
+# kernel_pairs: part 2's boots. Odd pairs boot the patched kernel first,
+# even pairs the unpatched one.
+kernel_pairs() {
+	local initramfs pair side sides
+	initramfs=$(out_dir)/initramfs.cpio.gz
+	step "kernel: unpatched $KERNEL_VERSION, same config" env KERNEL=upstream scripts/kernel.sh build
+	for pair in $(seq "$KERNEL_PAIRS"); do
+		sides="patched upstream"
+		[ $((pair % 2)) = 1 ] || sides="upstream patched"
+		for side in $sides; do
+			if [ "$side" = patched ]; then
+				step "bench: pair $pair: patched kernel, module not loaded" \
+					"$VM" exec --no-module "$BENCH" "$ROUNDS" | tee "$logs/patched-$pair"
+			else
+				step "bench: pair $pair: unpatched kernel" env KERNEL=upstream \
+					VM_INITRAMFS="$initramfs" "$VM" exec --no-module "$BENCH" "$ROUNDS" |
+					tee "$logs/upstream-$pair"
+			fi
+		done
+	done
+}
+
+# kernel_results: each pair's ratio of medians, in boot order, and their
+# median.
+kernel_results() {
+	local what pair ratios
+	for what in getpid openat; do
+		ratios=
+		for pair in $(seq "$KERNEL_PAIRS"); do
+			ratios="$ratios $(awk -v a="$(median "$logs/patched-$pair" A "$what")" \
+				-v b="$(median "$logs/upstream-$pair" A "$what")" 'BEGIN {
+				split(a, x, " "); split(b, y, " ")
+				if (x[1] == "" || y[1] == "" || y[1] == 0) exit 1
+				printf "%.3f", x[1] / y[1] }')" ||
+				{ echo "bench: $what: pair $pair: no data"; return 1; }
+		done
+		printf '%s\n' $ratios | sort -n | awk -v name="$what: patched, no module / unpatched" \
+			-v pairs="$ratios" '{ v[NR] = $1 } END {
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "bench: %-48s median of %d boot pairs %.3f (pairs:%s)\n", name, NR, m, pairs }'
+	done
+}
+
+if [ "${1:-}" = kernels ]; then
+	kernel_pairs
+	echo "==> results (ratios of medians; 1.000 means no cost)"
+	kernel_results
+	exit
+fi
+
 if [ "${1:-}" = ns ]; then
 	step "kernel: unpatched $KERNEL_VERSION, same config" env KERNEL=upstream scripts/kernel.sh build
 	ns_bench
@@ -141,12 +196,7 @@ fi
 
 step "bench: module loaded (A) and unloaded (B), $AB_ROUNDS rounds in one boot" \
 	"$VM" exec "$BENCH" "$AB_ROUNDS" ab | tee "$logs/ab"
-initramfs=$(out_dir)/initramfs.cpio.gz
-step "bench: patched kernel, module not loaded" \
-	"$VM" exec --no-module "$BENCH" "$ROUNDS" | tee "$logs/patched"
-step "kernel: unpatched $KERNEL_VERSION, same config" env KERNEL=upstream scripts/kernel.sh build
-step "bench: unpatched kernel" env KERNEL=upstream VM_INITRAMFS="$initramfs" \
-	"$VM" exec --no-module "$BENCH" "$ROUNDS" | tee "$logs/upstream"
+kernel_pairs
 ns_bench
 
 step "bench: namespaces beside other tasks (patched kernel, module loaded)" \
@@ -157,10 +207,7 @@ for what in getpid openat; do
 	ratio "$what: module loaded, no contid / unloaded" \
 		"$(median "$logs/ab" A "$what")" "$(median "$logs/ab" B "$what")"
 done
-for what in getpid openat; do
-	ratio "$what: patched, no module / unpatched" \
-		"$(median "$logs/patched" A "$what")" "$(median "$logs/upstream" A "$what")"
-done
+kernel_results
 ns_results
 # stat LOG KEY WHAT: "MEDIAN MIN MAX" of a bench/scale measurement.
 stat() {

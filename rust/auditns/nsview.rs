@@ -18,6 +18,11 @@ use kernel::{
 /// the `userns_free` hook drops the state before the namespace is freed,
 /// so a `UserNs` held in that state is valid while the state is reachable.
 ///
+/// In that hook the namespace's count is already zero: it is still in
+/// memory, but no longer a `UserNamespace` that may be borrowed or
+/// counted. There the module uses the `UserNs` as an address only
+/// ([`UserNs::as_ptr`]), never [`UserNs::get`] or [`UserNs::counted`].
+///
 /// # Invariants
 ///
 /// `0` points to a user namespace that is live while `self` is used.
