@@ -285,11 +285,20 @@ impl Namespace {
     /// Queues delivery in `delay` jiffies, unless it is queued already:
     /// that run will see what is queued now too.
     fn queue_delivery(self: &Arc<Self>, delay: Jiffies) {
-        if let Some(queue) = self.delivery_queue.queue() {
-            // Refused if queued already, or stopped: the clone comes back
-            // and is dropped.
-            let _ = queue.enqueue_delayed::<Arc<Self>, DELIVER>(self.clone(), delay);
+        let delivery_queue = &self.delivery_queue;
+        if delivery_queue.stopping.load(Ordering::Acquire) {
+            return;
         }
+        // Refused if queued already, or stopped: the clone comes back and
+        // is dropped.
+        // SAFETY: the queued item holds `self`, which holds the
+        // `DeliveryQueue` that owns the workqueue, so the workqueue outlives
+        // the item's timer.
+        let _ = unsafe {
+            delivery_queue
+                .wq
+                .enqueue_delayed::<Arc<Self>, DELIVER>(self.clone(), delay)
+        };
     }
 
     /// Stops delivery for good, for the namespace's end or the module's:
