@@ -13,7 +13,7 @@ use kernel::{
     prelude::*,
     sync::Arc,
     time::Jiffies,
-    workqueue::{self, DelayedWork, OwnedQueue, WorkItem},
+    workqueue::{DelayedWork, OwnedQueue, WorkItem},
 };
 
 /// A record waiting for the daemon.
@@ -149,9 +149,8 @@ impl DeliveryQueue {
         Ok(Arc::new(queue, GFP_KERNEL)?)
     }
 
-    /// The kernel crate's view of the queue, for work items it knows.
-    /// `None` once the module unloads.
-    pub(crate) fn queue(&self) -> Option<&workqueue::Queue> {
+    /// The workqueue, to queue work on; `None` once the module unloads.
+    pub(crate) fn queue(&self) -> Option<&OwnedQueue> {
         if self.stopping.load(Ordering::Acquire) {
             return None;
         }
@@ -285,20 +284,15 @@ impl Namespace {
     /// Queues delivery in `delay` jiffies, unless it is queued already:
     /// that run will see what is queued now too.
     fn queue_delivery(self: &Arc<Self>, delay: Jiffies) {
-        let delivery_queue = &self.delivery_queue;
-        if delivery_queue.stopping.load(Ordering::Acquire) {
+        let Some(queue) = self.delivery_queue.queue() else {
             return;
-        }
+        };
         // Refused if queued already, or stopped: the clone comes back and
         // is dropped.
         // SAFETY: the queued item holds `self`, which holds the
         // `DeliveryQueue` that owns the workqueue, so the workqueue outlives
         // the item's timer.
-        let _ = unsafe {
-            delivery_queue
-                .wq
-                .enqueue_delayed::<Arc<Self>, DELIVER>(self.clone(), delay)
-        };
+        let _ = unsafe { queue.enqueue_delayed::<Arc<Self>, DELIVER>(self.clone(), delay) };
     }
 
     /// Stops delivery for good, for the namespace's end or the module's:
