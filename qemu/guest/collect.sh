@@ -256,3 +256,45 @@ rsyslog_stop() {
 		sleep 0.05
 	done
 }
+
+# Waits of a collection test, in seconds: a batch's events are made in well
+# under a second and reach the collector in a few; these bounds leave a
+# failed wait time to report, with pipeline_state, before the run's limit
+# of 300 s per test kills it.
+BATCH_MADE_WAIT=30
+BATCH_ARRIVAL_WAIT=60
+
+# wait_arrival SECONDS CMD...: run CMD every 0.5 s until it succeeds, at
+# most SECONDS by the clock (CMD's own time counted); 1 if it never did.
+wait_arrival() {
+	local deadline=$(($(uptime_cs) + $1 * 100))
+	shift
+	until "$@"; do
+		[ "$(uptime_cs)" -lt "$deadline" ] || return 1
+		sleep 0.5
+	done
+}
+
+# pipeline_state PID...: for a test whose records did not arrive, what each
+# container's kernel side says (auditctl -s in the user and network
+# namespaces of PID, a process of the container) and where the processes
+# of the audit pipeline wait.
+pipeline_state() {
+	local pid p t
+	for pid in "$@"; do
+		echo "status in the namespaces of $pid:" \
+			"$(nsenter -t "$pid" -U -n auditctl -s 2>&1 | tr '\n' ' ')"
+	done
+	for p in /proc/[0-9]*; do
+		case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in
+		*auditd* | *audisp* | *rsyslogd* | *auditns-helper*)
+			echo "${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+			for t in "$p"/task/*; do
+				echo "  thread ${t##*/}:" \
+					"$(sed -n 's/^State:[[:space:]]*//p' "$t/status" 2>/dev/null)," \
+					"waits in $(cat "$t/wchan" 2>/dev/null)"
+			done
+			;;
+		esac
+	done
+}
