@@ -286,9 +286,9 @@ pipeline_state() {
 			"$(nsenter -t "$pid" -U -n auditctl -s 2>&1 | tr '\n' ' ')"
 	done
 	for p in /proc/[0-9]*; do
-		case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in
+		case "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" in
 		*auditd* | *audisp* | *rsyslogd* | *auditns-helper*)
-			echo "${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+			echo "${p#/proc/}: $(tr '\0' ' ' 2>/dev/null <"$p/cmdline")"
 			for t in "$p"/task/*; do
 				echo "  thread ${t##*/}:" \
 					"$(sed -n 's/^State:[[:space:]]*//p' "$t/status" 2>/dev/null)," \
