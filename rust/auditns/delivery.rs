@@ -185,9 +185,11 @@ impl Namespace {
             let Some(daemon) = state.daemon.clone() else {
                 return;
             };
-            if excluded(&state.exclude, u32::from(msg_type), || {
-                self.current_task_fields(&daemon.view)
-            }) {
+            if excluded(
+                &state.exclude,
+                u32::from(msg_type),
+                self.current_task_fields(&daemon.view),
+            ) {
                 return;
             }
             state.queue.backlog_limit = state.settings.backlog_limit;

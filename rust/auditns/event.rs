@@ -14,7 +14,7 @@
 use crate::namespace::Namespace;
 use crate::nsview::UserNs;
 use crate::registry::NsRegistry;
-use crate::rules::{EventOp, ExitContext, SyscallEvent};
+use crate::rules::{EventOp, ExitContext};
 use crate::translate::KeyField;
 use kernel::{bindings, prelude::*, sync::Arc};
 
@@ -50,9 +50,7 @@ impl NsRegistry {
         let exit = unsafe { ExitContext::new(ctx) }?;
         let mut members = KVec::new();
         self.for_each_in_chain(UserNs::current(), |ns| {
-            let event =
-                |view: &_| SyscallEvent::new(exit, info, ns.userns, ns.current_task_fields(view));
-            if let Some(selected) = ns.select_event(op, event) {
+            if let Some(selected) = ns.select_event(op, exit, info) {
                 let member = Member {
                     ns: ns.into(),
                     key: selected.key,

@@ -156,36 +156,26 @@ impl RuleMarks for ExcludeRule {
 }
 
 /// A record's fields for the exclude list, as upstream's `audit_filter()`
-/// reads them: its type, and the ids of the task that writes it, current,
-/// read only if a rule tests one.
-struct RecordFields<F> {
+/// reads them: its type, and the ids of the task that writes it, current.
+struct RecordFields<'v> {
     msg_type: u32,
-    task: OnceCell<TaskFields>,
-    read_task: F,
+    task: TaskFields<'v>,
 }
 
-impl<F: Fn() -> TaskFields> EventFields for RecordFields<F> {
+impl EventFields for RecordFields<'_> {
     fn value(&self, id: u32) -> Option<u64> {
         if id == rule::field::MSGTYPE {
             return Some(u64::from(self.msg_type));
         }
-        self.task.get_or_init(&self.read_task).value(id)
+        self.task.value(id)
     }
 }
 
 /// Whether the exclude list drops a record of `msg_type` that current
-/// writes; `task` reads current's fields in the namespace's view. Never
+/// writes, with `task`, current's fields in the namespace's view. Never
 /// sleeps.
-pub(crate) fn excluded(
-    rules: &[ExcludeRule],
-    msg_type: u32,
-    task: impl Fn() -> TaskFields,
-) -> bool {
-    let record = RecordFields {
-        msg_type,
-        task: OnceCell::new(),
-        read_task: task,
-    };
+pub(crate) fn excluded(rules: &[ExcludeRule], msg_type: u32, task: TaskFields<'_>) -> bool {
+    let record = RecordFields { msg_type, task };
     let rules = rules
         .iter()
         .map(|rule| (rule.action, rule.fields.as_slice(), rule));
@@ -484,13 +474,14 @@ impl Namespace {
     /// exit rules or an io_uring operation with the task and io_uring
     /// rules: `Some` if a rule selects it, with the rule's key and the
     /// `PATH` records the namespace does not see.
-    /// `event` builds the event's fields in this namespace's view; it is
-    /// called only if some rule names the syscall or opcode, so rules for
-    /// others cost nothing.
-    pub(crate) fn select_event<'a>(
+    /// `info` and `exit` are the event's syscall and context. Rules for
+    /// other syscalls or opcodes cost nothing, and the task's fields are
+    /// read only as far as a rule tests them.
+    pub(crate) fn select_event(
         &self,
         op: EventOp,
-        event: impl FnOnce(&PidNamespace) -> SyscallEvent<'a>,
+        exit: ExitContext<'_>,
+        info: bindings::audit_ext_syscall,
     ) -> Option<Selected> {
         let daemon = self.listener()?;
         // The daemon is not audited by its own namespace's rules, as
@@ -510,12 +501,9 @@ impl Namespace {
                 .get(usize::from(index))
                 .is_some_and(|rule| rule.has_syscall(nr))
         };
-        // The event is built once, when a rule first needs it, without the
-        // objects that the filesystem list leaves out.
-        let fs_never = &rules.fs_never;
-        let event = |view: &PidNamespace| event(view).without_file_systems(fs_never);
-        let (mut make, mut built) = (Some(event), None);
-        let view = &daemon.view;
+        // Its fields and objects are read when a rule first tests them.
+        let task = self.current_task_fields(&daemon.view);
+        let event = SyscallEvent::new(exit, info, self.userns, task, &rules.fs_never);
         // The task rules first. Upstream's audit_filter_task() decides a
         // task's state with them once, when it is created; here they are
         // tried at each syscall, on the task as it is then. A never rule
@@ -523,7 +511,7 @@ impl Namespace {
         // that no exit rule decides.
         let mut by_task = None;
         if rules.has_task_rules {
-            let task = AtTaskCreation(build_once(&mut built, &mut make, view)?);
+            let task = AtTaskCreation(&event);
             let first = rules
                 .other
                 .iter()
@@ -538,10 +526,9 @@ impl Namespace {
         }
         // The first syscall rule that covers the syscall and whose fields
         // hold, as upstream's audit_filter_syscall().
-        let mut syscall_rule = |index: u16| -> Option<&StoredRule> {
+        let syscall_rule = |index: u16| -> Option<&StoredRule> {
             let rule = rules.exit.get(usize::from(index))?;
-            let event = build_once(&mut built, &mut make, view)?;
-            rule.matches(event).then_some(rule)
+            rule.matches(&event).then_some(rule)
         };
         let by_syscall = if uring {
             // As upstream's audit_filter_uring(): the first io_uring rule
@@ -551,9 +538,7 @@ impl Namespace {
                 .other
                 .iter()
                 .filter(|rule| rule.list == rule::list::URING_EXIT && rule.has_syscall(nr));
-            named.find(|rule| {
-                build_once(&mut built, &mut make, view).is_some_and(|event| rule.matches(event))
-            })
+            named.find(|rule| rule.matches(&event))
         } else if rules.index_valid {
             rule_index::candidates(&rules.narrow, &rules.wide, nr, covers).find_map(syscall_rule)
         } else {
@@ -561,22 +546,20 @@ impl Namespace {
             (0..rules.exit.len())
                 .filter_map(|index| u16::try_from(index).ok())
                 .filter(|&index| covers(index) && !rules.exit[usize::from(index)].per_object)
-                .find_map(&mut syscall_rule)
+                .find_map(syscall_rule)
         };
         // Then the watch and inode rules, on each object in turn: the first
         // that holds decides instead, as upstream's audit_filter_inodes()
         // runs after the syscall rules and overrides their decision.
         let mut by_object = None;
         if !uring && rules.per_object.iter().any(|&index| covers(index)) {
-            if let Some(event) = build_once(&mut built, &mut make, view) {
-                by_object = event.objects().iter().find_map(|object| {
-                    rules.per_object.iter().find_map(|&index| {
-                        let rule = rules.exit.get(usize::from(index))?;
-                        (rule.has_syscall(nr) && rule.matches_in(event, Objects::One(object)))
-                            .then_some(rule)
-                    })
-                });
-            }
+            by_object = event.objects().iter().find_map(|object| {
+                rules.per_object.iter().find_map(|&index| {
+                    let rule = rules.exit.get(usize::from(index))?;
+                    (rule.has_syscall(nr) && rule.matches_in(&event, Objects::One(object)))
+                        .then_some(rule)
+                })
+            });
         }
         let rule = by_object.or(by_syscall).or(by_task)?;
         if rule.action != rule::action::ALWAYS {
@@ -596,11 +579,7 @@ impl Namespace {
             }
             None => None,
         };
-        let hidden_items = if fs_never.is_empty() {
-            0
-        } else {
-            build_once(&mut built, &mut make, view).map_or(0, SyscallEvent::hidden_items)
-        };
+        let hidden_items = event.hidden_items();
         Some(Selected { key, hidden_items })
     }
 
@@ -625,33 +604,11 @@ impl Namespace {
         !rule::record_kept(rule::list::USER, user, &event)
     }
 
-    /// The current task's ids in this namespace and PIDs in `view`.
-    pub(crate) fn current_task_fields(&self, view: &PidNamespace) -> TaskFields {
-        let mut ids = bindings::audit_ext_ids::default();
-        // SAFETY: the namespace is current's or an ancestor's, live while
-        // current runs.
-        unsafe { bindings::audit_ext_current_ids(self.userns.as_ptr(), &mut ids) };
-        let (sessionid, contid) = with_current(|task| (task.sessionid(), task.contid()));
-        TaskFields {
-            ids,
-            pid: view.current_tgid(),
-            ppid: view.current_ppid(),
-            sessionid,
-            contid,
-        }
+    /// The current task's fields in this namespace and PIDs in `view`,
+    /// read as they are tested.
+    pub(crate) fn current_task_fields<'v>(&self, view: &'v PidNamespace) -> TaskFields<'v> {
+        TaskFields::new(self.userns, view)
     }
-}
-
-/// The event `make` builds in `view`, built on the first call only.
-fn build_once<'e, 'a>(
-    built: &'e mut Option<SyscallEvent<'a>>,
-    make: &mut Option<impl FnOnce(&PidNamespace) -> SyscallEvent<'a>>,
-    view: &PidNamespace,
-) -> Option<&'e SyscallEvent<'a>> {
-    if built.is_none() {
-        *built = make.take().map(|make| make(view));
-    }
-    built.as_ref()
 }
 
 /// Rules are equal if all but the prepend flag are: upstream's
@@ -666,34 +623,67 @@ fn same_rule(a: &[u8], b: &[u8]) -> bool {
         && a[4..] == b[4..]
 }
 
-/// A task's ids and PIDs, as one namespace sees them.
-pub(crate) struct TaskFields {
-    pub(crate) ids: bindings::audit_ext_ids,
-    pub(crate) pid: u32,
-    pub(crate) ppid: u32,
-    pub(crate) sessionid: u32,
-    pub(crate) contid: u64,
+/// The current task's ids and PIDs, as one namespace sees them.
+///
+/// Each group of fields is read when a rule first tests one of it, and
+/// kept for the other rules of the event: a rule tests few fields, and the
+/// ids alone are nine translations. Current's fields do not change while
+/// it is in a hook.
+pub(crate) struct TaskFields<'v> {
+    /// The namespace whose view the ids are in: current's or an
+    /// ancestor's.
+    userns: UserNs,
+    /// The PID namespace whose view the PIDs are in.
+    view: &'v PidNamespace,
+    ids: OnceCell<bindings::audit_ext_ids>,
+    pid: OnceCell<u32>,
+    ppid: OnceCell<u32>,
 }
 
-impl EventFields for TaskFields {
+impl<'v> TaskFields<'v> {
+    /// Current's fields, with ids in `userns`, current's or an ancestor's,
+    /// and PIDs in `view`; none read yet.
+    fn new(userns: UserNs, view: &'v PidNamespace) -> Self {
+        Self {
+            userns,
+            view,
+            ids: OnceCell::new(),
+            pid: OnceCell::new(),
+            ppid: OnceCell::new(),
+        }
+    }
+
+    fn ids(&self) -> &bindings::audit_ext_ids {
+        self.ids.get_or_init(|| {
+            let mut ids = bindings::audit_ext_ids::default();
+            // SAFETY: the namespace is current's or an ancestor's, live
+            // while current runs, as `new`'s callers pass; `ids` is
+            // writable.
+            unsafe { bindings::audit_ext_current_ids(self.userns.as_ptr(), &mut ids) };
+            ids
+        })
+    }
+}
+
+impl EventFields for TaskFields<'_> {
     fn value(&self, id: u32) -> Option<u64> {
         use rule::field;
-        let ids = &self.ids;
         Some(match id {
-            field::PID => u64::from(self.pid),
-            field::PPID => u64::from(self.ppid),
-            field::UID => u64::from(ids.uid),
-            field::EUID => u64::from(ids.euid),
-            field::SUID => u64::from(ids.suid),
-            field::FSUID => u64::from(ids.fsuid),
-            field::GID => u64::from(ids.gid),
-            field::EGID => u64::from(ids.egid),
-            field::SGID => u64::from(ids.sgid),
-            field::FSGID => u64::from(ids.fsgid),
-            field::LOGINUID => u64::from(ids.loginuid),
-            field::LOGINUID_SET => u64::from(ids.loginuid != u32::MAX),
-            field::SESSIONID => u64::from(self.sessionid),
-            field::CONTID => self.contid,
+            field::PID => u64::from(*self.pid.get_or_init(|| self.view.current_tgid())),
+            field::PPID => u64::from(*self.ppid.get_or_init(|| self.view.current_ppid())),
+            field::UID => u64::from(self.ids().uid),
+            field::EUID => u64::from(self.ids().euid),
+            field::SUID => u64::from(self.ids().suid),
+            field::FSUID => u64::from(self.ids().fsuid),
+            field::GID => u64::from(self.ids().gid),
+            field::EGID => u64::from(self.ids().egid),
+            field::SGID => u64::from(self.ids().sgid),
+            field::FSGID => u64::from(self.ids().fsgid),
+            field::LOGINUID => u64::from(self.ids().loginuid),
+            field::LOGINUID_SET => u64::from(self.ids().loginuid != u32::MAX),
+            // One read each, as cheap as keeping them.
+            field::SESSIONID => u64::from(with_current(|task| task.sessionid())),
+            field::CONTID => with_current(|task| task.contid()),
             _ => return None,
         })
     }
@@ -720,7 +710,7 @@ pub(crate) struct Selected {
 /// The current syscall event, as one namespace's rules see it.
 pub(crate) struct SyscallEvent<'a> {
     pub(crate) info: bindings::audit_ext_syscall,
-    pub(crate) task: TaskFields,
+    pub(crate) task: TaskFields<'a>,
     ctx: ExitContext<'a>,
     /// The namespace whose view the objects' owners are in.
     userns: UserNs,
@@ -732,28 +722,25 @@ pub(crate) struct SyscallEvent<'a> {
 }
 
 impl<'a> SyscallEvent<'a> {
-    /// The event of `ctx`, as `userns` sees it, with `task`'s fields.
-    pub(crate) fn new(
+    /// The event of `ctx`, as `userns` sees it, with `task`'s fields,
+    /// without the objects on the file systems that `fs_never`, the
+    /// `fstype` fields of never rules, names, as upstream's
+    /// `__audit_inode()` does not record them.
+    fn new(
         ctx: ExitContext<'a>,
         info: bindings::audit_ext_syscall,
         userns: UserNs,
-        task: TaskFields,
+        task: TaskFields<'a>,
+        fs_never: &'a [rule::Field],
     ) -> Self {
         Self {
             info,
             task,
             ctx,
             userns,
-            fs_never: &[],
+            fs_never,
             objects: OnceCell::new(),
         }
-    }
-
-    /// The event without the objects on the file systems that `fs_never`,
-    /// the `fstype` fields of never rules, names, as upstream's
-    /// `__audit_inode()` does not record them.
-    fn without_file_systems(self, fs_never: &'a [rule::Field]) -> Self {
-        Self { fs_never, ..self }
     }
 
     /// The objects the rules see, and the `item=` numbers of the others.
@@ -785,6 +772,9 @@ impl<'a> SyscallEvent<'a> {
     /// The `item=` numbers (below 64) of the `PATH` records of objects that
     /// the filesystem list leaves out.
     fn hidden_items(&self) -> u64 {
+        if self.fs_never.is_empty() {
+            return 0;
+        }
         self.objects_and_hidden_items().1
     }
 }
@@ -901,12 +891,12 @@ impl ExitContext<'_> {
 }
 
 /// A user message, as one namespace's user list sees it.
-struct UserMessage {
+struct UserMessage<'v> {
     msg_type: u32,
-    task: TaskFields,
+    task: TaskFields<'v>,
 }
 
-impl EventFields for UserMessage {
+impl EventFields for UserMessage<'_> {
     fn value(&self, id: u32) -> Option<u64> {
         if id == rule::field::MSGTYPE {
             return Some(u64::from(self.msg_type));
