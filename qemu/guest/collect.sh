@@ -264,8 +264,16 @@ rsyslog_stop() {
 BATCH_MADE_WAIT=30
 BATCH_ARRIVAL_WAIT=60
 
+# publish FILE TEXT: FILE with TEXT, renamed into place, so that whoever
+# polls for FILE reads TEXT whole (a redirection creates FILE before it
+# writes).
+publish() {
+	echo "$2" >"$1.tmp" && mv "$1.tmp" "$1"
+}
+
 # wait_arrival SECONDS CMD...: run CMD every 0.5 s until it succeeds, at
-# most SECONDS by the clock (CMD's own time counted); 1 if it never did.
+# most SECONDS by the clock (CMD's own time counted, with testlib.sh's
+# uptime_cs); 1 if it never did.
 wait_arrival() {
 	local deadline=$(($(uptime_cs) + $1 * 100))
 	shift

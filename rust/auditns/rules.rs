@@ -501,7 +501,8 @@ impl Namespace {
                 .get(usize::from(index))
                 .is_some_and(|rule| rule.has_syscall(nr))
         };
-        // Its fields and objects are read when a rule first tests them.
+        // The event's fields and objects are read when a rule first tests
+        // them.
         let task = self.current_task_fields(&daemon.view);
         let event = SyscallEvent::new(exit, info, self.userns, task, &rules.fs_never);
         // The task rules first. Upstream's audit_filter_task() decides a
@@ -625,7 +626,7 @@ fn same_rule(a: &[u8], b: &[u8]) -> bool {
 
 /// The current task's ids and PIDs, as one namespace sees them.
 ///
-/// Each group of fields is read when a rule first tests one of it, and
+/// Each group of fields is read when a rule first tests one of them, and
 /// kept for the other rules of the event: a rule tests few fields, and the
 /// ids alone are nine translations. Current's fields do not change while
 /// it is in a hook.
