@@ -102,6 +102,17 @@ seed_slot() {
 	done
 }
 
+# effective_fragment_lines FRAGMENT...: each symbol's line from the last
+# fragment that sets it, as merge_config.sh lets a later fragment override
+# an earlier one (the debug variant's preemption model).
+effective_fragment_lines() {
+	awk '
+		/^CONFIG_[A-Za-z0-9_]+=/ { sym = $0; sub(/=.*/, "", sym) }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set/ { sym = $2 }
+		sym != "" { if (!(sym in line)) order[n++] = sym; line[sym] = $0; sym = "" }
+		END { for (i = 0; i < n; i++) print line[order[i]] }' "$@"
+}
+
 configure() {
 	[ -f "$BUILD/.config" ] && [ -f "$BUILD/.auditns-config-ok" ] && return 0
 	local frag line sym
@@ -123,7 +134,7 @@ configure() {
 			! grep -q "^$sym=" "$BUILD/.config" ||
 				die "config: $sym should be off" ;;
 		esac
-	done < <(cat "${frag[@]}")
+	done < <(effective_fragment_lines "${frag[@]}")
 	toolchain_id >"$BUILD/.auditns-toolchain"
 	touch "$BUILD/.auditns-config-ok"
 }
