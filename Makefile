@@ -6,6 +6,7 @@
 #   make run        build, then boot the demo in QEMU
 #   make test       build, then the host tests and the QEMU suites
 #   make check      rustfmt, clippy, checkpatch --strict, each patch builds
+#                   (SINCE=REV: only the patches changed since REV)
 #   make bench      syscall costs in the guest, as ratios (builds an unpatched
 #                   kernel into the cache on first use)
 #   make bench-collect  only bench's records per second forwarded to a
@@ -27,6 +28,9 @@ CARGO_TARGET_DIR ?= $(AUDITNS_CACHE)/cargo-target
 export KERNEL AUDITNS_CACHE CARGO_TARGET_DIR
 
 CARGO := $(HOME)/.cargo/bin/cargo
+
+# make test ends with the time of every step it ran, builds included.
+test: export AUDITNS_STEP_LOG := /tmp/auditns-steps.$(shell echo $$$$)
 
 .PHONY: all deps kernel module samples initramfs run test host-test \
 	guest-test check bench bench-collect bench-ns bench-kernels hostile-full \

@@ -45,6 +45,9 @@ step() {
 	rc=$?
 	[ -z "$errexit" ] || set -e
 	echo "<== $name: $(($(date +%s) - start)) s$([ "$rc" = 0 ] || echo ", FAILED ($rc)")"
+	# make test collects every step's time, over the make targets it runs.
+	[ -z "${AUDITNS_STEP_LOG:-}" ] ||
+		printf '%s\t%s\n' "$(($(date +%s) - start))" "$name" >>"$AUDITNS_STEP_LOG"
 	return "$rc"
 }
 

@@ -6,6 +6,9 @@
 #   test.sh [host|guest]    only that half
 #   test.sh hostile-full    only the tests that are bounded here (hostile
 #                           tenants, the collectors), at full size
+# Guests at once: JOBS= if given (before lib.sh gives it the kernel build's
+# default), else one per CPU.
+guest_jobs=${JOBS:-$(nproc)}
 . "$(dirname "$0")/lib.sh"
 
 what=${1:-all}
@@ -30,9 +33,11 @@ host_tests() {
 	return "${PIPESTATUS[0]}"
 }
 
-# Each fuzz target for a bounded time (FUZZ_SECONDS, 20 s by default).
+# Each fuzz target for a bounded time: FUZZ_SECONDS, by default 10 s in
+# make test (the corpora in the cache grow from run to run) and 300 s in
+# make hostile-full.
 fuzz() {
-	"$AUDITNS_TOP/scripts/fuzz.sh" 2>&1 | tee "$logs/fuzz"
+	"$AUDITNS_TOP/scripts/fuzz.sh" "${FUZZ_SECONDS:-$1}" 2>&1 | tee "$logs/fuzz"
 	return "${PIPESTATUS[0]}"
 }
 
@@ -42,21 +47,172 @@ layout() {
 	return "${PIPESTATUS[0]}"
 }
 
-# guest_suite SUITE [VM-OPTIONS...]
-guest_suite() {
-	local suite=$1
+# ---- Guest suites, split over several guests ----
+#
+# A suite's tests share one guest's global state (the host's auditd, its
+# rules, /var/log/audit), so they run one after another within a guest; the
+# suite is split over GUEST_JOBS guests that run at once (JOBS= or nproc).
+# Tests named 9x-* check the whole guest (its console, kmemleak) and run
+# last in every guest. A test whose header says "auditns: runs alone" times
+# the kernel's answers: it runs after the others, in a guest of its own,
+# with no other guest competing for the host's CPUs.
+GUEST_JOBS=${GUEST_JOBS:-$guest_jobs}
+TEST_TIMES=$AUDITNS_CACHE/test-times
+guest_logs=$logs/guests
+mkdir -p "$guest_logs" "$TEST_TIMES"
+
+# The per-test limits: the debug kernel (KASAN, lockdep, kmemleak under
+# TCG) runs the suite some three times slower, so it gets three times the
+# limits, for a guest and for each test. A hang is still caught.
+guest_limit=1800 test_limit=300
+if [ "$KERNEL" = debug ]; then
+	guest_limit=5400 test_limit=900
+fi
+
+# test_times SUITE: "NAME SECONDS" of each test, as last measured on this
+# machine for this kernel, else as the committed times of the suite.
+test_times() {
+	local measured=$TEST_TIMES/$KERNEL-$1
+	[ -s "$measured" ] || measured=$AUDITNS_TOP/qemu/guest/tests/$1.times
+	cat "$measured" 2>/dev/null || true
+}
+
+# test_seconds: "NAME SECONDS" of each line of run-tests' output on stdin
+# that gives a test's time ("ok   SUITE/NAME (N s)", "FAIL ... (exit R, N s)").
+test_seconds() {
+	awk '/^(ok|skip|FAIL) / && match($0, /[ (][0-9]+ s\)/) {
+		name = $2; sub(/^[^\/]*\//, "", name)
+		print name, substr($0, RSTART + 1, RLENGTH - 4) }'
+}
+
+# shard_tests SHARDS SUITE TEST...: "SHARD NAME" for each test, the longest
+# first onto the shard with the least time so far; a test with no known
+# time counts 10 s.
+shard_tests() {
+	local shards=$1 suite=$2
+	shift 2
+	printf '%s\n' "$@" | awk -v times="$(test_times "$suite")" '
+		BEGIN { n = split(times, line, "\n")
+			for (i = 1; i <= n; i++) { split(line[i], f, " "); t[f[1]] = f[2] } }
+		{ print (($1 in t) ? t[$1] : 10), $1 }' |
+		sort -k1,1nr -k2,2 | awk -v shards="$shards" '
+		{ best = 0
+		  for (i = 1; i < shards; i++) if (load[i] < load[best]) best = i
+		  load[best] += $1; print best, $2 }'
+}
+
+# guest_run NAME SUITE [VM-OPTIONS...] -- TEST...: one guest runs TESTs of
+# SUITE; its output goes to $guest_logs/NAME, and, prefixed, to stdout.
+guest_run() {
+	local name=$1 suite=$2
+	shift 2
+	local -a vm_options=()
+	while [ "$1" != -- ]; do
+		vm_options+=("$1")
+		shift
+	done
 	shift
-	# The debug kernel (KASAN, lockdep, kmemleak under TCG) runs the suite
-	# some three times slower: it gets three times the limits, for the
-	# suite and for each test. A hang is still caught.
-	local suite_limit=1800 test_limit=300
-	if [ "$KERNEL" = debug ]; then
-		suite_limit=5400 test_limit=900
+	local limit=${GUEST_TIMEOUT:-$guest_limit} rc
+	{
+		VM_CONSOLE=$(out_dir)/console-$name.log \
+			VM_APPEND="${VM_APPEND:+$VM_APPEND }auditns.test_timeout=$test_limit" \
+			"$AUDITNS_TOP/qemu/vm" exec --timeout "$limit" "${vm_options[@]}" \
+			"$AUDITNS_TOP/qemu/guest/run-tests" "$suite" "$@" && rc=0 || rc=$?
+		echo "$rc" >"$guest_logs/$name.rc"
+	} 2>&1 | tee "$guest_logs/$name" | sed -u "s/^/[$name] /" || true
+}
+
+# suite_report SUITE NAME...: one report of the guests NAME... of SUITE, in
+# run-tests' format: a line per test in name order, each failed test's
+# output, and the totals of all guests. A guest that ended without its
+# totals (a crash, a hang) is a failure, with its log's tail.
+suite_report() {
+	local suite=$1 name p f s passed=0 failed=0 skipped=0
+	shift
+	for name in "$@"; do
+		grep -E "^(ok  |skip|FAIL) $suite/" "$guest_logs/$name" || true
+	done | sort -k2,2 -s >"$guest_logs/$suite.lines"
+	echo "==> $suite: $# guests"
+	cat "$guest_logs/$suite.lines"
+	for name in "$@"; do
+		# Each failed test's output follows its FAIL line, indented.
+		awk '/^FAIL / { show = 1; print; next } /^    \| / { if (show) print; next }
+			{ show = 0 }' "$guest_logs/$name"
+		read -r p f s < <(awk '/^[0-9]+ passed, [0-9]+ failed/ {
+			p = $1; f = $3; s = ($5 == "" ? 0 : $5) } END { print p + 0, f + 0, s + 0 }' \
+			"$guest_logs/$name")
+		if ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$guest_logs/$name"; then
+			echo "FAIL guest $name ended without its totals (exit $(cat "$guest_logs/$name.rc")):"
+			tail -n 30 "$guest_logs/$name" | sed 's/^/    | /'
+			f=$((f + 1))
+		elif [ "$(cat "$guest_logs/$name.rc")" != 0 ] && [ "$f" = 0 ]; then
+			echo "FAIL guest $name exited $(cat "$guest_logs/$name.rc"):"
+			grep '^vm: ' "$guest_logs/$name" | sed 's/^/    | /'
+			f=$((f + 1))
+		fi
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	done
+	if [ "$skipped" = 0 ]; then
+		echo "$passed passed, $failed failed"
+	else
+		echo "$passed passed, $failed failed, $skipped skipped"
 	fi
-	VM_APPEND="${VM_APPEND:+$VM_APPEND }auditns.test_timeout=$test_limit" \
-		"$AUDITNS_TOP/qemu/vm" exec --timeout "${GUEST_TIMEOUT:-$suite_limit}" "$@" \
-		"$AUDITNS_TOP/qemu/guest/run-tests" "$suite" 2>&1 |
-		tee "$logs/guest-$suite"
+	# What this run measured orders the next run's guests.
+	test_seconds <"$guest_logs/$suite.lines" >"$TEST_TIMES/$KERNEL-$suite.new"
+	[ -s "$TEST_TIMES/$KERNEL-$suite.new" ] &&
+		mv "$TEST_TIMES/$KERNEL-$suite.new" "$TEST_TIMES/$KERNEL-$suite"
+	[ "$failed" = 0 ]
+}
+
+# guest_suite SUITE [VM-OPTIONS...] [-- TEST...]: the suite (or the named
+# tests of it) over GUEST_JOBS guests, then its tests that run alone.
+guest_suite() {
+	local suite=$1 dir name k shards
+	shift
+	local -a vm_options=() tests=() tail=() parallel=() alone=() names=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vm_options+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	dir=$AUDITNS_TOP/qemu/guest/tests/$suite
+	if [ $# -gt 0 ]; then
+		tests=("$@")
+	else
+		mapfile -t tests < <(cd "$dir" && ls | grep -v '\.times$' | sort)
+	fi
+	for name in "${tests[@]}"; do
+		case "$name" in
+		9[0-9]-*) tail+=("$name") ;;
+		*) if grep -q '^# auditns: runs alone' "$dir/$name"; then
+			alone+=("$name")
+		else
+			parallel+=("$name")
+		fi ;;
+		esac
+	done
+	shards=$GUEST_JOBS
+	[ "${#parallel[@]}" -ge "$shards" ] || shards=${#parallel[@]}
+	[ "$shards" -ge 1 ] || shards=1
+	declare -A shard_of=()
+	while read -r k name; do
+		shard_of[$name]=$k
+	done < <(shard_tests "$shards" "$suite" "${parallel[@]}")
+	for k in $(seq 0 $((shards - 1))); do
+		local -a mine=()
+		for name in "${parallel[@]}"; do
+			[ "${shard_of[$name]}" != "$k" ] || mine+=("$name")
+		done
+		[ ${#mine[@]} -gt 0 ] || [ ${#tail[@]} -gt 0 ] || continue
+		names+=("$suite-$((k + 1))")
+		guest_run "$suite-$((k + 1))" "$suite" "${vm_options[@]}" -- "${mine[@]}" "${tail[@]}" &
+	done
+	wait
+	if [ ${#alone[@]} -gt 0 ]; then
+		names+=("$suite-alone")
+		guest_run "$suite-alone" "$suite" "${vm_options[@]}" -- "${alone[@]}" "${tail[@]}"
+	fi
+	suite_report "$suite" "${names[@]}" | tee "$logs/guest-$suite"
 	return "${PIPESTATUS[0]}"
 }
 
@@ -71,24 +227,23 @@ run() {
 # qemu/guest/testlib.sh) at full size: auditns.scale=full on the guest's
 # kernel command line.
 hostile_full() {
-	local tests
-	tests=$(cd "$AUDITNS_TOP/qemu/guest/tests/default" && grep -l hostile_scale -- * | tr '\n' ' ')
-	# shellcheck disable=SC2086
-	VM_APPEND="auditns.scale=full auditns.test_timeout=3000" "$AUDITNS_TOP/qemu/vm" exec \
-		--timeout "${GUEST_TIMEOUT:-7200}" "$AUDITNS_TOP/qemu/guest/run-tests" default $tests 2>&1 |
-		tee "$logs/guest-hostile"
-	return "${PIPESTATUS[0]}"
+	local -a tests
+	mapfile -t tests < <(cd "$AUDITNS_TOP/qemu/guest/tests/default" && grep -l hostile_scale -- *)
+	test_limit=3000 guest_limit=${GUEST_TIMEOUT:-7200} VM_APPEND="auditns.scale=full" \
+		guest_suite default -- "${tests[@]}"
 }
 
 if [ "$what" = hostile-full ]; then
+	run "fuzz (libFuzzer, full size)" fuzz 300
+	count "$logs/fuzz"
 	run "guest: bounded tests at full size (KERNEL=$KERNEL)" hostile_full
-	count "$logs/guest-hostile"
+	count "$logs/guest-default"
 	what=none
 fi
 if [ "$what" != guest ] && [ "$what" != none ]; then
 	run "host tests (cargo test)" host_tests
 	count "$logs/host"
-	run "fuzz (libFuzzer, bounded)" fuzz
+	run "fuzz (libFuzzer, bounded)" fuzz 10
 	count "$logs/fuzz"
 fi
 if [ "$what" != host ] && [ "$what" != none ]; then
@@ -102,6 +257,17 @@ if [ "$what" != host ] && [ "$what" != none ]; then
 fi
 
 echo "==> test time: $(($(date +%s) - start)) s"
+if compgen -G "$guest_logs/*.lines" >/dev/null; then
+	echo "==> the ten slowest guest tests (seconds)"
+	for f in "$guest_logs"/*.lines; do
+		test_seconds <"$f" | sed "s|^|$(basename "$f" .lines)/|"
+	done | sort -k2,2nr | head -n 10 | awk '{ printf "%6d  %s\n", $2, $1 }'
+fi
+if [ -s "${AUDITNS_STEP_LOG:-}" ]; then
+	echo "==> the time of each step (seconds)"
+	awk -F '\t' '{ printf "%6d  %s\n", $1, $2 }' "$AUDITNS_STEP_LOG"
+	rm -f "$AUDITNS_STEP_LOG"
+fi
 # A run that crashed or hung counts as a failure even if it printed no FAIL.
 [ "$broken" = 0 ] || [ "$failed" != 0 ] || failed=$broken
 if [ "$skipped" = 0 ]; then
