@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Static checks: rustfmt, clippy (host crates and the module with CLIPPY=1,
 # warnings are errors), checkpatch.pl --strict on every patch, and a kernel
-# build after each patch of the series.
+# build after each patch of the series. SINCE=REV: checkpatch and builds
+# only for the patches from the first one that changed since REV.
 . "$(dirname "$0")/lib.sh"
 kernel_variant_check
 
@@ -27,12 +28,25 @@ clippy_module() {
 	MODULE_TREE=module-clippy scripts/module.sh CLIPPY=1 KRUSTFLAGS=-Dwarnings
 }
 
+# first_changed_patch REV: the number of the first patch of the series that
+# differs from REV's (added, changed, or in a series that REV had shorter).
+first_changed_patch() {
+	git rev-parse --verify -q "$1^{commit}" >/dev/null || die "SINCE=$1: no such revision"
+	git diff --name-only "$1" -- 'patches/[0-9]*.patch' |
+		sed -n 's|^patches/\([0-9][0-9][0-9][0-9]\)-.*|\1|p' | grep -v '^0000$' |
+		sort -n | head -n 1 | sed 's/^0*//'
+}
+
 # FILE_PATH_CHANGES asks whether MAINTAINERS needs updating for a new file;
 # the series updates it where a new file is not covered already (rust/ is).
 checkpatch() {
 	local p rc=0
+	local first=1
+	[ -z "${SINCE:-}" ] || first=$(first_changed_patch "$SINCE")
+	[ -n "$first" ] || return 0
 	for p in patches/[0-9]*.patch; do
 		case "$p" in patches/0000-*) continue ;; esac
+		[ "$((10#$(basename "$p" | cut -c1-4)))" -ge "$first" ] || continue
 		(cd "$SRC" && scripts/checkpatch.pl --strict --quiet --no-tree \
 			--ignore FILE_PATH_CHANGES "$AUDITNS_TOP/$p") || {
 			echo "checkpatch: $p"
@@ -43,11 +57,22 @@ checkpatch() {
 }
 
 # Build the kernel after each patch, in the "check" slot (its own worktree,
-# ccache), so that the slots tests use are not disturbed.
+# ccache), so that the slots tests use are not disturbed. Each build starts
+# from the tree of the one before: only what a patch touches is rebuilt.
+# With SINCE=REV, only from the first patch that changed since REV on: the
+# patches before it are what REV's full check built.
 each_patch_builds() {
-	local n count
+	local n count first=1
 	count=$(find patches -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | wc -l)
-	for n in $(seq 1 "$count"); do
+	if [ -n "${SINCE:-}" ]; then
+		first=$(first_changed_patch "$SINCE")
+		[ -n "$first" ] || {
+			echo "no patch changed since $SINCE"
+			return 0
+		}
+		echo "patches changed since $SINCE: building from patch $first on"
+	fi
+	for n in $(seq "$first" "$count"); do
 		KERNEL=check scripts/kernel.sh build "$n" ||
 			die "the kernel does not build with patches 1..$n"
 		echo "patches 1..$n: build ok"
