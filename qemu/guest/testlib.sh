@@ -56,6 +56,23 @@ wait_for() {
 	done
 }
 
+# log_settle LOG [SECONDS]: wait until the audit daemon of the caller's
+# namespace, which writes LOG, has every record made before the call: a
+# user message sent now is queued after them, and a namespace's records
+# reach its daemon in order, so once the message is in LOG, so are they
+# (or they were lost, and counted). At most SECONDS (30); the caller's own
+# checks then say what is missing. Not under a user-list rule that drops
+# USER messages. A container's script sources this file to use it.
+LOG_SETTLES=${LOG_SETTLES:-0}
+log_settle() {
+	local mark
+	LOG_SETTLES=$((LOG_SETTLES + 1))
+	# Unique, and no prefix of the next one.
+	mark="settled:$$:$LOG_SETTLES:"
+	auditctl -m "$mark" >/dev/null 2>&1
+	wait_for "${2:-30}" grep -qF "$mark" "$1"
+}
+
 # Kernel-log lines that show a kernel bug; the host checks the console too.
 KERNEL_PROBLEM_PATTERN='BUG:|WARNING:|Oops|general protection|Kernel panic|KASAN|kmemleak: [0-9]+ new suspected|unreferenced object|Call Trace:'
 
