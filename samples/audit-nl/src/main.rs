@@ -13,6 +13,9 @@
 //! audit-nl contid-rule add|del SYSCALL CONTID KEY
 //!                         an exit rule for SYSCALL (x86_64) with -F contid=CONTID,
 //!                         which Debian's auditctl does not know: "ok" or the errno
+//! audit-nl contid-filter add|del exclude|user CONTID
+//!                         a "never" rule on the exclude or user list with
+//!                         -F contid=CONTID: "ok" or the errno
 //! audit-nl uring-rule add|del OPCODE UID KEY
 //!                         an io_uring-list rule for OPCODE (IORING_OP_*) with
 //!                         -F uid=UID, which Debian's auditctl cannot send:
@@ -256,6 +259,22 @@ fn main() -> ExitCode {
                 .field(field::ARCH, Op::Equal, 0xc000_003e)
                 .contid(Op::Equal, contid)
                 .key(key.as_bytes());
+            rule_request(op, &rule)
+        }
+        ["contid-filter", op, list_name, contid] => {
+            let list = match *list_name {
+                "exclude" => list::EXCLUDE,
+                "user" => list::USER,
+                _ => return ExitCode::from(2),
+            };
+            let Ok(contid) = contid.parse() else {
+                return ExitCode::from(2);
+            };
+            // auditctl covers every syscall in a rule of a list without
+            // syscalls; so does this.
+            let rule = RuleBuilder::new(list, action::NEVER)
+                .all_syscalls()
+                .contid(Op::Equal, contid);
             rule_request(op, &rule)
         }
         ["uring-rule", op, opcode, uid, key] => {
