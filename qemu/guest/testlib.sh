@@ -184,7 +184,7 @@ BYSTANDER_SCRIPT='
 	b=/tmp/bystander
 	auditctl -b 8192 >/dev/null
 	audit-nl collect $b/log > $b/collect.out & d=$!
-	while ! grep -q registered $b/collect.out; do sleep 0.05; done
+	while ! grep -qs registered $b/collect.out; do sleep 0.05; done
 	touch $b/ready
 	while [ ! -e $b/go ] && [ ! -e $b/stop ]; do sleep 0.1; done
 	if [ -e $b/go ]; then
