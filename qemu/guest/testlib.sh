@@ -94,13 +94,29 @@ as_userns_root() {
 	in_container "$@"
 }
 
-# start_auditd: a fresh Debian auditd with an empty log; stopped and the
-# rules deleted when the test exits.
+# host_auditd_gone: no audit daemon is registered with the host's kernel.
+host_auditd_gone() {
+	auditctl -s | grep -qx 'pid 0'
+}
+
+# stop_auditd: the host's auditd stopped and unregistered. An auditd that
+# still goes away when the next one starts makes the kernel refuse the new
+# one (EEXIST), which then exits without a pid file: on two CPUs the next
+# test starts while the last one's auditd is still ending.
+stop_auditd() {
+	kill "$(cat /var/run/auditd.pid 2>/dev/null)" 2>/dev/null
+	wait_for 10 host_auditd_gone
+}
+
+# start_auditd: a fresh Debian auditd with an empty log, once the one
+# before it (of any test) has gone; stopped and the rules deleted when the
+# test exits.
 start_auditd() {
+	wait_for 10 host_auditd_gone || fail "an audit daemon is still registered: $(auditctl -s)"
 	rm -f /var/log/audit/audit.log
 	auditd || fail "auditd did not start"
 	wait_for 10 test -s /var/run/auditd.pid || fail "auditd wrote no pid file"
-	trap 'auditctl -D >/dev/null; kill "$(cat /var/run/auditd.pid)" 2>/dev/null' EXIT
+	trap 'auditctl -D >/dev/null; stop_auditd' EXIT
 }
 
 # event_shape SERIAL LOG: the record types of one event, in order, then the
@@ -237,7 +253,7 @@ hostile_teardown() {
 	wait_for 10 sh -c "! kill -0 $HOSTILE_BYSTANDER" || kill "$HOSTILE_BYSTANDER"
 	wait "$HOSTILE_BYSTANDER" 2>/dev/null
 	auditctl -D >/dev/null
-	kill "$(cat /var/run/auditd.pid)" 2>/dev/null
+	stop_auditd
 }
 
 # hostile_bounds [MAX_KTHREADS [MAX_MEM_KIB]]: kernel threads and
