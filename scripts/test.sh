@@ -188,7 +188,7 @@ guest_suite() {
 	if [ $# -gt 0 ]; then
 		tests=("$@")
 	else
-		mapfile -t tests < <(cd "$dir" && ls | grep -v '\.times$' | sort)
+		mapfile -t tests < <(cd "$dir" && ls | sort)
 	fi
 	for name in "${tests[@]}"; do
 		case "$name" in
