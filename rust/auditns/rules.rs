@@ -138,7 +138,12 @@ impl RuleMarks for StoredRule {
     }
 
     fn tree_matches(&self) -> bool {
-        self.tree.as_ref().is_some_and(Tree::has_current_path)
+        self.tree.as_ref().is_some_and(|tree| {
+            // Not knowing errs towards logging: an `always` rule selects
+            // the event, a `never` rule does not spare it.
+            tree.has_current_path()
+                .unwrap_or(self.action != rule::action::NEVER)
+        })
     }
 }
 

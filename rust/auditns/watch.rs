@@ -121,10 +121,16 @@ impl Tree {
         NonNull::new(tree).map(Self).ok_or(EINVAL)
     }
 
-    /// Whether a path of the current task's syscall lies in the tree.
-    pub(crate) fn has_current_path(&self) -> bool {
+    /// Whether a path of the current task's syscall lies in the tree,
+    /// whatever other trees exist; `None` if the audit core had no memory
+    /// to note every tree the syscall's paths passed and cannot tell.
+    pub(crate) fn has_current_path(&self) -> Option<bool> {
         // SAFETY: by the type invariant the tree is live.
-        unsafe { bindings::audit_ext_tree_hit(self.0.as_ptr()) }
+        match unsafe { bindings::audit_ext_tree_hit(self.0.as_ptr()) } {
+            0 => Some(false),
+            hit if hit > 0 => Some(true),
+            _ => None,
+        }
     }
 
     /// Whether the tree's directory went (deleted or unmounted): the tree

@@ -54,6 +54,11 @@
 //!         no daemon (2 s at most). Prints "cycles=N registered=N errors=N
 //!         dropped=N last_errno=NAME" ("none" if no error; ETIMEDOUT when no
 //!         ack came; dropped counts the daemons seen gone)
+//! auditns-attack tree-cycle COUNT DIR
+//!         COUNT times: adds "-a always,exit -S getppid -F dir=DIR" to the
+//!         caller's namespace and deletes it, each acked, which makes and
+//!         drops DIR's tree (and would flip a static key each time).
+//!         Prints "cycles=N errors=N per_second=R last_errno=NAME"
 //! auditns-attack hog COUNT --dir DIR [--leave] [--stall MESSAGES] [--rules N --hold]
 //!         forks COUNT children; each unshares a user namespace (no id
 //!         mapping), sends AUDIT_GET on a new socket and writes "ok", the
@@ -739,6 +744,35 @@ fn register_cycle(args: &[String]) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+fn tree_cycle(args: &[String]) -> Outcome {
+    let cli = Cli::parse(args, &[], &[])?;
+    cli.arity(2, 0)?;
+    let count: u64 = cli.number(0)?;
+    let rule = wire::tree_rule(cli.positional[1].as_bytes());
+    let socket = AuditSocket::open()?;
+    let (mut errors, mut last) = (0u64, None);
+    let start = Instant::now();
+    for _ in 0..count {
+        for msg_type in [wire::AUDIT_ADD_RULE, wire::AUDIT_DEL_RULE] {
+            let answer = socket
+                .send(msg_type, &rule)
+                .map_err(|err| io_key(&err))
+                .and_then(|()| await_answer(&socket, false));
+            if let Err(name) = answer {
+                errors += 1;
+                last = Some(name);
+            }
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "cycles={count} errors={errors} per_second={:.0} last_errno={}",
+        count as f64 / seconds.max(1e-9),
+        last.as_deref().unwrap_or("none")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// After the daemon's socket is closed: makes an event (getppid(2) in a
 /// child, as the daemon's own syscalls are not audited, which the caller's
 /// namespace is expected to audit), so that delivering it finds the socket
@@ -1179,6 +1213,7 @@ fn main() -> ExitCode {
         "thread-fail" => thread_fail(rest),
         "flood" => flood(rest),
         "register-cycle" => register_cycle(rest),
+        "tree-cycle" => tree_cycle(rest),
         "hog" => hog(rest),
         "fuzz" => fuzz_run(rest),
         "fuzz-corpus" => fuzz_corpus(rest),

@@ -32,6 +32,8 @@ pub const AUDIT_STATUS_PID: u32 = 4;
 pub const ARCH_X86_64: u32 = 0xc000_003e;
 /// x86_64's mknod(2), the flood's default rule syscall.
 pub const MKNOD: u32 = 133;
+/// x86_64's getppid(2).
+pub const GETPPID: u32 = 110;
 /// 32-bit words of `struct audit_status`.
 pub const STATUS_WORDS: usize = 11;
 
@@ -95,6 +97,20 @@ pub fn flood_rule(index: u32, syscall: u32) -> Vec<u8> {
         .field(field::UID, Op::Equal, index);
     let mut out = vec![0u8; HEADER_LEN];
     let len = rule.write(&mut out).expect("a rule without buffer fits");
+    out.truncate(len);
+    out
+}
+
+/// A directory tree rule, as `auditctl -a always,exit -S getppid -F
+/// dir=DIR` writes it: adding and deleting it makes and drops DIR's tree.
+pub fn tree_rule(dir: &[u8]) -> Vec<u8> {
+    let rule = RuleBuilder::new(list::EXIT, action::ALWAYS)
+        .syscall(GETPPID)
+        .field(field::ARCH, Op::Equal, ARCH_X86_64)
+        .raw_bytes(dir)
+        .field(field::DIR, Op::Equal, dir.len() as u32);
+    let mut out = vec![0u8; HEADER_LEN + dir.len()];
+    let len = rule.write(&mut out).expect("the buffer fits the rule");
     out.truncate(len);
     out
 }
@@ -222,6 +238,14 @@ impl RawRule {
 mod tests {
     use super::*;
     use auditns_core::rule::RuleView;
+
+    #[test]
+    fn tree_rules_parse() {
+        let data = tree_rule(b"/tmp/d");
+        let rule = RuleView::parse(&data).expect("the core parser takes it");
+        assert_eq!(rule.tree_path(), Some(&b"/tmp/d"[..]));
+        assert!(rule.has_syscall(GETPPID));
+    }
 
     #[test]
     fn flood_rules_parse_and_differ() {
