@@ -30,13 +30,13 @@ debian_packages() {
 	echo "$want" >"$stamp"
 }
 
-# QEMU from Debian's backports: Debian 12's QEMU 7.2 runs a guest's vCPUs
-# on threads of their own (MTTCG) but loses a race against the kernel's
-# live code patching: a static key flipped while the other vCPU runs the
-# site traps on a stale int3 ("Oops: int3" within a few module reloads
-# under fork load). QEMU 10.0 from bookworm-backports ran 3900 such
-# reloads clean. The backports suite comes from the mirror apt already
-# uses for the release.
+# QEMU from Debian's backports. With a thread per vCPU (MTTCG, which
+# qemu/vm runs only if asked), QEMU loses a race against the kernel's live
+# code patching: a static key flipped while the other vCPU runs the site
+# traps on a stale int3. Debian 12's QEMU 7.2 does so within a few module
+# reloads; QEMU 10.0 from bookworm-backports about once in 50000 flips.
+# The backports suite comes from the mirror apt already uses for the
+# release.
 QEMU_MIN_MAJOR=10
 qemu_major() {
 	qemu-system-x86_64 --version 2>/dev/null |
