@@ -6,6 +6,9 @@
 //! are compiled into this module as submodules; this crate gathers facts
 //! from the kernel, applies those decisions and writes the records.
 
+// `pin_init!` of a namespace's many fields nests deeper than the default.
+#![recursion_limit = "256"]
+
 use hooks::{CurrentContext, NetlinkMsg, OpenedFile, Registration};
 use kernel::{bindings, prelude::*};
 
@@ -229,6 +232,11 @@ impl kernel::Module for AuditNs {
 
 impl Drop for AuditNs {
     fn drop(&mut self) {
+        // Unregistering waits for every hook that runs, among them tasks
+        // that wait for room in a namespace's queue: end those waits first.
+        if let Some(registration) = self.registration.as_ref() {
+            registration.data().ns.start_unload();
+        }
         drop(self.registration.take());
         pr_info!("auditns unloaded\n");
     }

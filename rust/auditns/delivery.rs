@@ -4,7 +4,7 @@
 
 use crate::namespace::{Daemon, Namespace};
 use crate::nsview::{PidView, UserNs};
-use crate::queue::Admit;
+use crate::queue::{Admit, LossCause};
 use crate::rules::excluded;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
@@ -12,7 +12,7 @@ use kernel::{
     pid_namespace::PidNamespace,
     prelude::*,
     sync::Arc,
-    time::Jiffies,
+    time::{msecs_to_jiffies, Jiffies},
     workqueue::{DelayedWork, OwnedQueue, WorkItem},
 };
 
@@ -131,6 +131,9 @@ pub(crate) struct DeliveryQueue {
     wq: OwnedQueue,
     /// Set at module unload: work is queued no more.
     stopping: AtomicBool,
+    /// Set as the module starts to unload, before it waits for the hooks
+    /// to return: tasks wait for room in no queue any more.
+    unloading: AtomicBool,
 }
 
 impl DeliveryQueue {
@@ -144,6 +147,7 @@ impl DeliveryQueue {
         let queue = Self {
             wq,
             stopping: AtomicBool::new(false),
+            unloading: AtomicBool::new(false),
         };
         // On error, dropping `queue` destroys the workqueue.
         Ok(Arc::new(queue, GFP_KERNEL)?)
@@ -157,12 +161,34 @@ impl DeliveryQueue {
         Some(&self.wq)
     }
 
+    /// Whether the module unloads: see [`Self::start_unload`].
+    pub(crate) fn is_unloading(&self) -> bool {
+        self.unloading.load(Ordering::Acquire)
+    }
+
+    /// Tells waiters that the module unloads, so that none waits for room
+    /// from now on; the caller then wakes those that wait.
+    pub(crate) fn start_unload(&self) {
+        self.unloading.store(true, Ordering::Release);
+    }
+
     /// Stops queuing and waits for every queued work item; for module
     /// unload, once nothing can queue delivery any more.
     pub(crate) fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
         self.wq.drain();
     }
+}
+
+/// How a record counts against the namespace's `backlog_limit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backlog {
+    /// It needs room: lost once the queue holds `backlog_limit` records.
+    Limited,
+    /// A record of an event whose task found room (after waiting, see
+    /// `Namespace::wait_for_room`): it passes `backlog_limit`, never the
+    /// byte limit.
+    EventAdmitted,
 }
 
 impl Namespace {
@@ -174,6 +200,7 @@ impl Namespace {
         msg_type: u16,
         text: &[u8],
         key: crate::translate::KeyField<'_>,
+        backlog: Backlog,
     ) {
         // Decide what needs no translation first: a flooded namespace
         // should cost little.
@@ -194,11 +221,21 @@ impl Namespace {
             }
             state.queue.backlog_limit = state.settings.backlog_limit;
             state.queue.byte_limit = crate::limits::MAX_QUEUED_KIB.get() * 1024;
-            if state.queue.is_full() {
+            if backlog == Backlog::Limited && state.queue.is_full() {
                 state.queue.count_lost();
                 let failure = state.settings.failure;
                 drop(state);
-                self.failure_action(failure);
+                self.failure_action(failure, LossCause::BacklogLimit);
+                return;
+            }
+            // As upstream's audit_log_end() checks audit_rate_check().
+            let rate_limit = state.settings.rate_limit;
+            let (now, second) = (crate::ratelimit::jiffies(), msecs_to_jiffies(1000));
+            if !state.rate.admit(rate_limit, now, second) {
+                state.queue.count_lost();
+                let failure = state.settings.failure;
+                drop(state);
+                self.failure_action(failure, LossCause::RateLimit);
                 return;
             }
             daemon
@@ -240,10 +277,14 @@ impl Namespace {
             return;
         }
         state.queue.backlog_limit = state.settings.backlog_limit;
-        if state.queue.admit(charge) == Admit::Lost {
+        let admitted = match backlog {
+            Backlog::Limited => state.queue.admit(charge),
+            Backlog::EventAdmitted => state.queue.admit_rest_of_event(charge),
+        };
+        if let Admit::Lost(cause) = admitted {
             let failure = state.settings.failure;
             drop(state);
-            self.failure_action(failure);
+            self.failure_action(failure, cause);
             return;
         }
         // A run is queued or running, and takes this record too, unless the
@@ -280,7 +321,7 @@ impl Namespace {
             state.queue.count_lost();
             state.settings.failure
         };
-        self.failure_action(failure);
+        self.failure_action(failure, LossCause::NoMemory);
     }
 
     /// Queues delivery in `delay` jiffies, unless it is queued already:
@@ -421,6 +462,9 @@ impl Namespace {
         state
             .queue
             .settle(settled.records, settled.bytes, settled.lost);
+        if settled.records > 0 {
+            self.room.notify_all();
+        }
         let current = state
             .daemon
             .as_ref()

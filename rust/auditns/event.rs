@@ -11,6 +11,7 @@
 //! reaches [`Audience::log_end`], and then goes to [`Audience`]'s drop: no
 //! list of events in flight and no lock outside the namespaces concerned.
 
+use crate::delivery::Backlog;
 use crate::namespace::Namespace;
 use crate::nsview::UserNs;
 use crate::registry::NsRegistry;
@@ -24,6 +25,8 @@ struct Member {
     ns: Arc<Namespace>,
     key: Option<KVec<u8>>,
     hidden_items: u64,
+    /// How the event's records count against the member's backlog_limit.
+    backlog: Backlog,
 }
 
 /// The namespaces that receive a syscall event, nearest first.
@@ -50,21 +53,45 @@ impl NsRegistry {
         let exit = unsafe { ExitContext::new(ctx) }?;
         let mut members = KVec::new();
         self.for_each_in_chain(UserNs::current(), |ns| {
-            if let Some(selected) = ns.select_event(op, exit, info) {
-                let member = Member {
-                    ns: ns.into(),
-                    key: selected.key,
-                    hidden_items: selected.hidden_items,
-                };
-                if members.push(member, GFP_KERNEL).is_err() {
-                    ns.state.lock().queue.count_lost();
-                }
+            let selected = match ns.select_event(op, exit, info) {
+                Ok(Some(selected)) => selected,
+                Ok(None) => return,
+                // Selected, and lost for want of memory: counted as a
+                // record lost, with the failure action, as upstream's
+                // audit_log_lost() does when audit_log_start() fails.
+                Err(_) => return Arc::<Namespace>::from(ns).lose(),
+            };
+            if members.reserve(1, GFP_KERNEL).is_err() {
+                return Arc::<Namespace>::from(ns).lose();
             }
+            let member = Member {
+                ns: ns.into(),
+                key: selected.key,
+                hidden_items: selected.hidden_items,
+                backlog: Backlog::Limited,
+            };
+            // Cannot fail: the room is reserved.
+            let _ = members.push(member, GFP_KERNEL);
         });
         if members.is_empty() {
             return None;
         }
-        KBox::new(Audience(members), GFP_KERNEL).ok()
+        if matches!(op, EventOp::Syscall(_)) {
+            // Upstream's audit_log_exit() allocates its records with
+            // GFP_KERNEL, and so waits for room in the host's queue; each
+            // member's own queue stands for it here. Not for an io_uring
+            // operation, whose record upstream writes with GFP_ATOMIC.
+            for member in members.iter_mut() {
+                member.backlog = member.ns.wait_for_room();
+            }
+        }
+        let Ok(slot) = KBox::<Audience>::new_uninit(GFP_KERNEL) else {
+            for member in members.iter() {
+                member.ns.lose();
+            }
+            return None;
+        };
+        Some(KBox::write(slot, Audience(members)))
     }
 }
 
@@ -92,7 +119,7 @@ impl Audience {
             } else {
                 KeyField::Keep
             };
-            member.ns.enqueue(msg_type16, text, key);
+            member.ns.enqueue(msg_type16, text, key, member.backlog);
         }
     }
 }

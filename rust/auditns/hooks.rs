@@ -242,6 +242,11 @@ impl<T: Hooks> Registration<T> {
         unsafe { kernel::init::pin_init_from_closure(init) }
     }
 
+    /// The state the hooks run with.
+    pub(crate) fn data(&self) -> &T {
+        &self.data
+    }
+
     /// The state a hook was called with.
     ///
     /// # Safety

@@ -2,9 +2,9 @@
 
 //! The audit state of one user namespace: settings, daemon, failure action.
 
-use crate::delivery::{DeliveryQueue, QueuedRecord, DELIVER};
+use crate::delivery::{Backlog, DeliveryQueue, QueuedRecord, DELIVER};
 use crate::nsview::{ChargeKey, UserNs};
-use crate::queue::QueueAccount;
+use crate::queue::{LossCause, QueueAccount, RateLimit};
 use crate::ratelimit::Ratelimit;
 use crate::rule;
 use crate::rule_index::{self, Wanted};
@@ -17,7 +17,8 @@ use kernel::{
     pid::KernelPid,
     pid_namespace::PidNamespace,
     prelude::*,
-    sync::{Arc, Mutex, SpinLock},
+    sync::{Arc, CondVar, CondVarTimeoutResult, Mutex, SpinLock},
+    time::Jiffies,
     types::{ARef, Opaque},
     user_namespace::UserNamespace,
     workqueue::{DelayedWork, Work, WorkItem},
@@ -50,6 +51,8 @@ pub(crate) struct NsState {
     pub(crate) daemon: Option<Arc<Daemon>>,
     /// Counts of the queue.
     pub(crate) queue: QueueAccount,
+    /// The count that `rate_limit` bounds.
+    pub(crate) rate: RateLimit,
     /// Records waiting, oldest first.
     pub(crate) pending: KVec<QueuedRecord>,
     /// Records the delivery took from `pending` and has not sent all of:
@@ -60,6 +63,9 @@ pub(crate) struct NsState {
     pub(crate) sent: usize,
     /// The user namespace, held while a failure action 2 is queued.
     pub(crate) kill_hold: Option<ARef<UserNamespace>>,
+    /// Jiffies that tasks waited for room in the queue, in all
+    /// (`backlog_wait_time_actual`), wrapping as upstream's count.
+    pub(crate) waited: u32,
     /// The exclude list, copied from the rules so that records can be
     /// filtered where the rules' mutex cannot be taken.
     pub(crate) exclude: KVec<ExcludeRule>,
@@ -80,6 +86,10 @@ pub(crate) struct Namespace {
     /// Taken in any task context, also where sleeping is not allowed.
     #[pin]
     pub(crate) state: SpinLock<NsState>,
+    /// Signalled as the queue empties, the daemon goes or the settings
+    /// change: tasks wait on it for room (`backlog_wait_time`).
+    #[pin]
+    pub(crate) room: CondVar,
     /// Taken where sleeping is allowed only.
     #[pin]
     pub(crate) rules: Mutex<Rules>,
@@ -147,12 +157,15 @@ impl Namespace {
                         crate::queue::DEFAULT_BACKLOG_LIMIT,
                         crate::limits::MAX_QUEUED_KIB.get() * 1024,
                     ),
+                    rate: RateLimit::new(),
                     pending: KVec::new(),
                     in_delivery: KVec::new(),
                     sent: 0,
                     kill_hold: None,
+                    waited: 0,
                     exclude: KVec::new(),
                 }, "auditns::Namespace::state"),
+                room <- kernel::new_condvar!("auditns::Namespace::room"),
                 rules <- kernel::new_mutex!(Rules::new(), "auditns::Namespace::rules"),
                 own_syscalls: [const { AtomicU32::new(0) }; rule::BITMASK_WORDS],
                 own_uring_ops: [const { AtomicU32::new(0) }; rule_index::URING_OP_WORDS],
@@ -185,18 +198,71 @@ impl Namespace {
         self.listener().is_some()
     }
 
-    /// Applies the namespace's failure action after a record was lost:
-    /// 0 nothing, 1 a rate-limited kernel message, 2 end the namespace's
-    /// processes (from a worker, as this may run where sleeping is not
-    /// allowed). Never a panic: the host outlives any container.
-    pub(crate) fn failure_action(self: &Arc<Self>, failure: u32) {
+    /// Waits while the queue is full and a daemon may empty it, at most
+    /// `backlog_wait_time` jiffies, as upstream's `audit_log_start()`
+    /// waits for the host's queue before an event's records; a signal, the
+    /// daemon's going, audit switched off in the namespace or the module's
+    /// unload end the wait early. The time waited counts in
+    /// `backlog_wait_time_actual`. Only where the caller may sleep.
+    ///
+    /// Returns how the event's records then count against
+    /// `backlog_limit`: past it once the event found room, as each of
+    /// upstream's records would wait for room in turn.
+    pub(crate) fn wait_for_room(&self) -> Backlog {
+        let mut state = self.state.lock();
+        // Jiffies, as upstream's audit_backlog_wait_time.
+        let budget = state.settings.backlog_wait_time as Jiffies;
+        let mut left = budget;
+        while left > 0
+            && state.queue.is_full()
+            && state.daemon.is_some()
+            && state.settings.enabled != 0
+            && !self.delivery_queue.is_unloading()
+        {
+            match self.room.wait_interruptible_timeout(&mut state, left) {
+                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+                CondVarTimeoutResult::Timeout => left = 0,
+                // Upstream sleeps uninterruptibly; a task with a signal to
+                // handle (one being killed) stops waiting here, and its
+                // record may be lost.
+                CondVarTimeoutResult::Signal { jiffies } => {
+                    left = jiffies;
+                    break;
+                }
+            }
+        }
+        state.waited = state
+            .waited
+            .wrapping_add(u32::try_from(budget - left).unwrap_or(u32::MAX));
+        if budget > 0 && !state.queue.is_full() {
+            Backlog::EventAdmitted
+        } else {
+            Backlog::Limited
+        }
+    }
+
+    /// Wakes the tasks that wait for room, to look again.
+    pub(crate) fn wake_waiters(&self) {
+        // Under the lock, so that a task that checked before a change is
+        // already waiting when it is woken.
+        let _state = self.state.lock();
+        self.room.notify_all();
+    }
+
+    /// Applies the namespace's failure action after a record was lost
+    /// for `cause`: 0 nothing, 1 a rate-limited kernel message that names
+    /// the cause, 2 end the namespace's processes (from a worker, as this
+    /// may run where sleeping is not allowed). Never a panic: the host
+    /// outlives any container.
+    pub(crate) fn failure_action(self: &Arc<Self>, failure: u32, cause: LossCause) {
         match failure {
             1 => {
                 static LOST: Ratelimit = Ratelimit::new();
                 if LOST.allow() {
                     pr_warn!(
-                        "user namespace {} lost an audit record (backlog_limit)\n",
-                        self.userns.inum()
+                        "user namespace {} lost an audit record ({})\n",
+                        self.userns.inum(),
+                        cause.reason()
                     );
                 }
             }
@@ -273,6 +339,8 @@ impl Namespace {
                 state.queue.count_lost();
             }
             self.daemon_process.store(0, Ordering::Relaxed);
+            // Waiters for room stop waiting for a daemon that is gone.
+            self.room.notify_all();
             (state.daemon.take(), pending, in_delivery)
         };
         // References are dropped outside the lock.

@@ -4,6 +4,7 @@
 //! requests of `auditctl` and `auditd`, and user messages.
 
 use crate::config::{self, RuleOp, Session};
+use crate::delivery::Backlog;
 use crate::dump::RuleDump;
 use crate::errno;
 use crate::namespace::{Daemon, Namespace};
@@ -258,7 +259,7 @@ impl NsRegistry {
             backlog: state.queue.records(),
             feature_bitmap: FEATURE_BITMAP,
             backlog_wait_time: settings.backlog_wait_time,
-            backlog_wait_time_actual: 0,
+            backlog_wait_time_actual: state.waited,
         };
         drop(state);
         drop(sender_view);
@@ -325,6 +326,9 @@ impl NsRegistry {
         }
         let request = applied.map_err(crate::errno_error)?;
         ns.state.lock().settings = next;
+        // A larger backlog_limit, a shorter wait or audit switched off:
+        // tasks waiting for room look again.
+        ns.wake_waiters();
         if let Some(new_pid) = pid {
             let old_pid = self.status_of(ns).pid;
             match new_pid {
@@ -341,6 +345,20 @@ impl NsRegistry {
                 config::setting_change(out, session(), "lost", 0, lost, true)
             });
             return Ok(i32::try_from(lost).unwrap_or(i32::MAX));
+        }
+        if request.reset_wait_actual {
+            let waited = core::mem::take(&mut ns.state.lock().waited);
+            ns.log_config_change(|out| {
+                config::setting_change(
+                    out,
+                    session(),
+                    "audit_backlog_wait_time_actual",
+                    0,
+                    waited,
+                    true,
+                )
+            });
+            return Ok(i32::try_from(waited).unwrap_or(i32::MAX));
         }
         Ok(0)
     }
@@ -413,7 +431,9 @@ impl NsRegistry {
         let msg_type16 = u16::try_from(msg_type).map_err(|_| EINVAL)?;
         for ns in chain {
             if !ns.user_msg_dropped(msg_type) {
-                ns.enqueue(msg_type16, &text, KeyField::Keep);
+                // Never waits: upstream's sender holds the audit control
+                // mutex, which exempts it from backlog_wait_time.
+                ns.enqueue(msg_type16, &text, KeyField::Keep, Backlog::Limited);
             }
         }
         Ok(())
@@ -518,6 +538,7 @@ impl Namespace {
             config::AUDIT_CONFIG_CHANGE,
             &text[..stamp_len + len],
             crate::translate::KeyField::Keep,
+            Backlog::Limited,
         );
     }
 }

@@ -56,7 +56,7 @@ impl Ratelimit {
 }
 
 /// The kernel's tick count, as `READ_ONCE(jiffies)` reads it.
-fn jiffies() -> Jiffies {
+pub(crate) fn jiffies() -> Jiffies {
     // SAFETY: `jiffies` is a kernel global that lives forever. The timer
     // tick writes it meanwhile, but it is an aligned machine word, which a
     // volatile read, like the kernel's own `READ_ONCE()`, reads whole.

@@ -241,6 +241,15 @@ impl NsRegistry {
         }
     }
 
+    /// Ends every wait for room in a queue, and any to come; for module
+    /// unload, before the hooks are unregistered.
+    pub(crate) fn start_unload(&self) {
+        self.delivery.start_unload();
+        for ns in self.namespaces.lock().iter() {
+            ns.wake_waiters();
+        }
+    }
+
     /// Forgets every namespace; for module unload, after the hooks are gone
     /// and before the delivery workqueue is.
     fn clear(&self) {

@@ -481,13 +481,25 @@ impl Namespace {
     /// `PATH` records the namespace does not see.
     /// `info` and `exit` are the event's syscall and context. Rules for
     /// other syscalls or opcodes cost nothing, and the task's fields are
-    /// read only as far as a rule tests them.
+    /// read only as far as a rule tests them. `Err(ENOMEM)` if a rule
+    /// selects it but its key could not be copied: the caller counts the
+    /// event lost.
     pub(crate) fn select_event(
         &self,
         op: EventOp,
         exit: ExitContext<'_>,
         info: bindings::audit_ext_syscall,
-    ) -> Option<Selected> {
+    ) -> Result<Option<Selected>> {
+        self.select_event_or_none(op, exit, info).transpose()
+    }
+
+    /// [`Self::select_event`], with `None` for an event not selected.
+    fn select_event_or_none(
+        &self,
+        op: EventOp,
+        exit: ExitContext<'_>,
+        info: bindings::audit_ext_syscall,
+    ) -> Option<Result<Selected>> {
         let daemon = self.listener()?;
         // The daemon is not audited by its own namespace's rules, as
         // upstream's auditd_test_task() exempts the host's: its reads and
@@ -579,14 +591,16 @@ impl Namespace {
             .or(by_task.and_then(|task| task.key.as_ref()))
         {
             Some(key) => {
-                let mut copy = KVec::with_capacity(key.len(), GFP_KERNEL).ok()?;
-                copy.extend_from_slice(key, GFP_KERNEL).ok()?;
+                let mut copy = KVec::new();
+                if copy.extend_from_slice(key, GFP_KERNEL).is_err() {
+                    return Some(Err(ENOMEM));
+                }
                 Some(copy)
             }
             None => None,
         };
         let hidden_items = event.hidden_items();
-        Some(Selected { key, hidden_items })
+        Some(Ok(Selected { key, hidden_items }))
     }
 
     /// Whether the user list drops a user message of `msg_type` from the

@@ -13,13 +13,38 @@ pub const DEFAULT_BACKLOG_LIMIT: u32 = 64;
 /// Upstream's largest record (`MAX_AUDIT_MESSAGE_LENGTH`).
 pub const MAX_RECORD_LEN: usize = 8970;
 
+/// Why a record was lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossCause {
+    /// The queue held `backlog_limit` records.
+    BacklogLimit,
+    /// The queue held the bytes that the host lets a namespace queue.
+    QueuedBytes,
+    /// The namespace's `rate_limit` was reached.
+    RateLimit,
+    /// No memory for the record, charged where it is charged.
+    NoMemory,
+}
+
+impl LossCause {
+    /// The cause, in upstream's words where `audit_log_lost()` has them.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            LossCause::BacklogLimit => "backlog limit exceeded",
+            LossCause::QueuedBytes => "max_queued_kib exceeded",
+            LossCause::RateLimit => "rate limit exceeded",
+            LossCause::NoMemory => "out of memory",
+        }
+    }
+}
+
 /// Whether a record was queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admit {
     /// It was counted into the queue.
     Queued,
     /// It was lost: the queue was full.
-    Lost,
+    Lost(LossCause),
 }
 
 /// The counts of one queue.
@@ -53,7 +78,21 @@ impl QueueAccount {
 
     /// Counts a record of `len` bytes in, or counts it lost.
     pub fn admit(&mut self, len: usize) -> Admit {
-        let over_count = self.backlog_limit != 0 && self.records >= self.backlog_limit;
+        self.admit_with(len, true)
+    }
+
+    /// Counts in a record of an event whose first record found room, or
+    /// counts it lost: past `backlog_limit`, within the byte limit. Its
+    /// task waited for room (`backlog_wait_time`), as upstream's waits
+    /// before each record; the event's other records are not lost for a
+    /// count that a wait would have let them into.
+    pub fn admit_rest_of_event(&mut self, len: usize) -> Admit {
+        self.admit_with(len, false)
+    }
+
+    fn admit_with(&mut self, len: usize, count_limited: bool) -> Admit {
+        let over_count =
+            count_limited && self.backlog_limit != 0 && self.records >= self.backlog_limit;
         // No `is_none_or`: the kernel's minimum Rust is 1.78.
         let over_bytes = match self.bytes.checked_add(len) {
             Some(bytes) => bytes > self.byte_limit,
@@ -61,7 +100,11 @@ impl QueueAccount {
         };
         if over_count || over_bytes {
             self.lost = self.lost.wrapping_add(1);
-            return Admit::Lost;
+            return Admit::Lost(if over_count {
+                LossCause::BacklogLimit
+            } else {
+                LossCause::QueuedBytes
+            });
         }
         self.records += 1;
         self.bytes += len;
@@ -118,6 +161,91 @@ impl QueueAccount {
     }
 }
 
+/// A namespace's `rate_limit`: records a second, counted as upstream's
+/// `audit_rate_check()` counts them, so that a namespace's limit means
+/// what the host's does.
+///
+/// Upstream's check is a counter that is reset, and the record admitted,
+/// only when more than a second has passed since the last reset; below
+/// the limit every record passes. So once a burst reaches the limit, one
+/// record a second passes until the burst ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RateLimit {
+    /// When the counter was last reset, in jiffies.
+    last_reset: usize,
+    /// Records counted since then.
+    counted: u32,
+}
+
+impl RateLimit {
+    /// A limit that has counted nothing.
+    pub const fn new() -> Self {
+        Self {
+            last_reset: 0,
+            counted: 0,
+        }
+    }
+
+    /// Whether a record may be queued at `now` (jiffies, an `unsigned
+    /// long` that wraps) under `limit` records a second (0: no limit),
+    /// with `hz` jiffies a second.
+    pub fn admit(&mut self, limit: u32, now: usize, hz: usize) -> bool {
+        if limit == 0 {
+            return true;
+        }
+        self.counted = self.counted.saturating_add(1);
+        if self.counted < limit {
+            return true;
+        }
+        if now.wrapping_sub(self.last_reset) > hz {
+            self.last_reset = now;
+            self.counted = 0;
+            return true;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::*;
+
+    const HZ: usize = 1000;
+
+    #[test]
+    fn no_limit_admits_everything() {
+        let mut rate = RateLimit::new();
+        assert!((0..100_000).all(|_| rate.admit(0, 5, HZ)));
+    }
+
+    #[test]
+    fn a_burst_passes_below_the_limit_then_one_a_second() {
+        // As audit_rate_check(): limit 5 passes 4 records, then one after
+        // more than a second since the last reset, then 4 more after it.
+        let mut rate = RateLimit::new();
+        let now = 10 * HZ;
+        let passed: [bool; 10] = core::array::from_fn(|_| rate.admit(5, now, HZ));
+        assert_eq!(
+            passed,
+            [true, true, true, true, true, true, true, true, true, false]
+        );
+        assert!(!rate.admit(5, now + HZ, HZ));
+        assert!(rate.admit(5, now + HZ + 1, HZ));
+        let after: [bool; 5] = core::array::from_fn(|_| rate.admit(5, now + HZ + 1, HZ));
+        assert_eq!(after, [true, true, true, true, false]);
+    }
+
+    #[test]
+    fn jiffies_wrap() {
+        let mut rate = RateLimit::new();
+        let now = usize::MAX - 10;
+        assert!(rate.admit(1, now, HZ));
+        assert!(!rate.admit(1, now, HZ));
+        assert!(!rate.admit(1, now.wrapping_add(HZ), HZ));
+        assert!(rate.admit(1, now.wrapping_add(HZ + 1), HZ));
+    }
+}
+
 #[cfg(test)]
 mod settle_tests {
     use super::*;
@@ -152,7 +280,7 @@ mod tests {
         assert_eq!(queue.admit(10), Admit::Queued);
         assert_eq!(queue.admit(10), Admit::Queued);
         assert!(queue.is_full());
-        assert_eq!(queue.admit(10), Admit::Lost);
+        assert_eq!(queue.admit(10), Admit::Lost(LossCause::BacklogLimit));
         assert_eq!((queue.records(), queue.bytes(), queue.lost()), (2, 20, 1));
         queue.release(10);
         assert_eq!(queue.admit(10), Admit::Queued);
@@ -161,12 +289,25 @@ mod tests {
     }
 
     #[test]
+    fn the_rest_of_an_event_passes_the_count_not_the_bytes() {
+        let mut queue = QueueAccount::new(1, 100);
+        assert_eq!(queue.admit(10), Admit::Queued);
+        assert_eq!(queue.admit(10), Admit::Lost(LossCause::BacklogLimit));
+        assert_eq!(queue.admit_rest_of_event(10), Admit::Queued);
+        assert_eq!(
+            queue.admit_rest_of_event(81),
+            Admit::Lost(LossCause::QueuedBytes)
+        );
+        assert_eq!((queue.records(), queue.bytes(), queue.lost()), (2, 20, 2));
+    }
+
+    #[test]
     fn byte_limit_holds_even_without_backlog_limit() {
         let mut queue = QueueAccount::new(0, 100);
         assert_eq!(queue.admit(60), Admit::Queued);
-        assert_eq!(queue.admit(41), Admit::Lost);
+        assert_eq!(queue.admit(41), Admit::Lost(LossCause::QueuedBytes));
         assert_eq!(queue.admit(40), Admit::Queued);
-        assert_eq!(queue.admit(usize::MAX), Admit::Lost);
+        assert_eq!(queue.admit(usize::MAX), Admit::Lost(LossCause::QueuedBytes));
     }
 
     proptest! {

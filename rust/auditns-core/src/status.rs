@@ -150,7 +150,8 @@ pub struct Settings {
     pub rate_limit: u32,
     /// Most records queued.
     pub backlog_limit: u32,
-    /// Kept and reported; a namespace's tasks never wait for its queue.
+    /// Jiffies a task waits for room in a full queue before its event's
+    /// records, at most.
     pub backlog_wait_time: u32,
 }
 
@@ -173,6 +174,8 @@ pub struct SetRequest {
     pub pid: Option<u32>,
     /// Reset the lost count; the old count is the answer.
     pub reset_lost: bool,
+    /// Reset `backlog_wait_time_actual`; the old value is the answer.
+    pub reset_wait_actual: bool,
 }
 
 impl Settings {
@@ -250,6 +253,7 @@ impl Settings {
         Ok(SetRequest {
             pid: status.wants_pid(),
             reset_lost: status.mask == mask::LOST,
+            reset_wait_actual: status.mask == mask::BACKLOG_WAIT_TIME_ACTUAL,
         })
     }
 }
@@ -350,10 +354,30 @@ mod tests {
             settings.apply(&good),
             Ok(SetRequest {
                 pid: Some(42),
-                reset_lost: false
+                ..SetRequest::default()
             })
         );
         assert_eq!((settings.backlog_limit, settings.failure), (8, 2));
+    }
+
+    #[test]
+    fn counters_reset_only_alone() {
+        let mut settings = Settings::default();
+        for (bits, lost, wait) in [
+            (mask::LOST, true, false),
+            (mask::BACKLOG_WAIT_TIME_ACTUAL, false, true),
+            (mask::LOST | mask::BACKLOG_WAIT_TIME_ACTUAL, false, false),
+        ] {
+            let status = Status {
+                mask: bits,
+                ..Status::default()
+            };
+            let request = settings.apply(&status).unwrap();
+            assert_eq!(
+                (request.reset_lost, request.reset_wait_actual),
+                (lost, wait)
+            );
+        }
     }
 
     #[test]
