@@ -40,8 +40,11 @@ pub const FEATURE_BITMAP: u32 = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20 | 0x40;
 /// namespace goes away).
 pub const ENABLED_LOCKED: u32 = 2;
 
-/// Upstream's `backlog_wait_time` default, in jiffies at HZ=1000 (60 s).
-pub const DEFAULT_BACKLOG_WAIT_TIME: u32 = 60 * 1000;
+/// A namespace's `backlog_wait_time` until its root sets one: 0, so that
+/// its tasks never wait for its daemon unless asked to. Upstream's host
+/// default is a minute, which a container that never set it, with a daemon
+/// that stalls, would pay on each event.
+pub const DEFAULT_BACKLOG_WAIT_TIME: u32 = 0;
 
 /// Upstream's largest `backlog_wait_time` (10 minutes, at HZ=1000).
 pub const MAX_BACKLOG_WAIT_TIME: u32 = 10 * 60 * 1000;
