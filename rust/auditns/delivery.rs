@@ -206,7 +206,7 @@ impl Namespace {
         // should cost little.
         let daemon = {
             let mut state = self.state.lock();
-            if state.settings.enabled == 0 {
+            if !state.audits() {
                 return;
             }
             let Some(daemon) = state.daemon.clone() else {
@@ -273,7 +273,7 @@ impl Namespace {
         };
         let charge = record_charge(text.len());
         let mut state = self.state.lock();
-        if state.daemon.is_none() || state.settings.enabled == 0 {
+        if state.daemon.is_none() || !state.audits() {
             return;
         }
         state.queue.backlog_limit = state.settings.backlog_limit;

@@ -71,6 +71,26 @@ pub(crate) struct NsState {
     pub(crate) exclude: KVec<ExcludeRule>,
 }
 
+impl NsState {
+    /// Whether the namespace audits: its own switch is on, and so is the
+    /// host's. `auditctl -e 0` on the host is the machine's switch: it
+    /// stops the syscall events of every task, and a namespace's status
+    /// shows it off meanwhile.
+    pub(crate) fn audits(&self) -> bool {
+        self.settings.enabled != 0 && crate::audit_is_enabled()
+    }
+
+    /// `enabled` as the namespace's `AUDIT_GET` reports it: its own
+    /// setting, or 0 while the host's audit is off.
+    pub(crate) fn reported_enabled(&self) -> u32 {
+        if crate::audit_is_enabled() {
+            self.settings.enabled
+        } else {
+            0
+        }
+    }
+}
+
 /// The audit state of one user namespace.
 #[pin_data]
 pub(crate) struct Namespace {
@@ -184,7 +204,7 @@ impl Namespace {
     /// The daemon, if one is registered, alive, and the namespace audits.
     pub(crate) fn listener(&self) -> Option<Arc<Daemon>> {
         let state = self.state.lock();
-        if state.settings.enabled == 0 {
+        if !state.audits() {
             return None;
         }
         state
@@ -216,7 +236,7 @@ impl Namespace {
         while left > 0
             && state.queue.is_full()
             && state.daemon.is_some()
-            && state.settings.enabled != 0
+            && state.audits()
             && !self.delivery_queue.is_unloading()
         {
             match self.room.wait_interruptible_timeout(&mut state, left) {

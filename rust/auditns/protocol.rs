@@ -250,7 +250,7 @@ impl NsRegistry {
             });
         let status = Status {
             mask: 0,
-            enabled: settings.enabled,
+            enabled: state.reported_enabled(),
             failure: settings.failure,
             pid,
             rate_limit: settings.rate_limit,
