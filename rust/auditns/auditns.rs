@@ -9,7 +9,7 @@
 // `pin_init!` of a namespace's many fields nests deeper than the default.
 #![recursion_limit = "256"]
 
-use hooks::{CurrentContext, NetlinkMsg, OpenedFile, Registration};
+use hooks::{CurrentContext, DumpPart, NetlinkMsg, OpenedFile, Registration};
 use kernel::{bindings, prelude::*};
 
 mod contid;
@@ -192,6 +192,10 @@ impl hooks::Hooks for State {
 
     fn userns_free(&self, userns: UserNs) {
         self.ns.userns_free(userns);
+    }
+
+    fn dump(&self, userns: UserNs, pos: &mut usize, part: DumpPart) -> i32 {
+        dump::fill(self.ns.find(userns).as_deref(), pos, part)
     }
 }
 

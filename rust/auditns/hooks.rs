@@ -71,6 +71,15 @@ pub(crate) struct NetlinkMsg<'a> {
     pub(crate) payload: &'a [u8],
 }
 
+/// A part of a dump that the extension started (`audit_ext_dump_start()`),
+/// as the `dump` hook sees it: the buffer to fill and the dump.
+pub(crate) struct DumpPart {
+    /// The buffer netlink fills.
+    pub(crate) skb: *mut bindings::sk_buff,
+    /// The dump, with the request it answers.
+    pub(crate) cb: *mut bindings::netlink_callback,
+}
+
 /// The hooks of an audit extension; each gets the registered state.
 ///
 /// A hook left out is not called: its static key in the audit core stays
@@ -124,6 +133,12 @@ pub(crate) trait Hooks: Sync + Sized {
 
     /// `userns` is about to be freed.
     fn userns_free(&self, _userns: UserNs) {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The next part of a dump started for `userns`, from `pos` on, which
+    /// the hook advances: what a netlink dump callback returns.
+    fn dump(&self, _userns: UserNs, _pos: &mut usize, _part: DumpPart) -> i32 {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }
@@ -200,6 +215,7 @@ impl<T: Hooks> Registration<T> {
         } else {
             None
         },
+        dump: if T::HAS_DUMP { Some(Self::dump) } else { None },
     };
 
     /// [`Self::OPS`], which lives as long as the module.
@@ -423,6 +439,29 @@ impl<T: Hooks> Registration<T> {
             // SAFETY: the audit core passes the registered data.
             unsafe { Self::from_data(data) }.userns_free(userns);
         }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `dump` hook.
+    unsafe extern "C" fn dump(
+        data: *mut kernel::ffi::c_void,
+        ns: *mut bindings::user_namespace,
+        pos: *mut kernel::ffi::c_ulong,
+        skb: *mut bindings::sk_buff,
+        cb: *mut bindings::netlink_callback,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: the dump holds a reference to its user namespace.
+        let Some(userns) = (unsafe { UserNs::from_raw(ns) }) else {
+            return 0;
+        };
+        // SAFETY: the audit core passes the dump's own position, which
+        // only this call uses meanwhile (netlink runs a dump's parts one at
+        // a time).
+        let pos = unsafe { &mut *pos };
+        let part = DumpPart { skb, cb };
+        // SAFETY: the audit core passes the registered data.
+        unsafe { Self::from_data(data) }.dump(userns, pos, part)
     }
 }
 

@@ -5,7 +5,6 @@
 
 use crate::config::{self, RuleOp, Session};
 use crate::delivery::Backlog;
-use crate::dump::RuleDump;
 use crate::errno;
 use crate::namespace::{Daemon, Namespace};
 use crate::nsview::{self, PidView, UserNs};
@@ -155,7 +154,7 @@ impl NsRegistry {
             bindings::AUDIT_LIST_RULES => {
                 let ns = self.find_or_create(userns)?;
                 self.remove_gone_rules(&ns);
-                RuleDump::start(&ns, skb, nlh_ptr)?;
+                crate::dump::start(&ns, skb, nlh_ptr)?;
                 // The dump answers instead of an ack.
                 *ack = false;
                 Ok(0)
