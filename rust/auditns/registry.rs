@@ -14,7 +14,7 @@ use crate::namespace::{self, Namespace};
 use crate::nsview::UserNs;
 use crate::rule_index::{self, Wanted};
 use crate::task::AuditTask;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::task::Task;
 use kernel::{
     bindings,
@@ -34,6 +34,9 @@ pub(crate) struct NsRegistry {
     namespaces: Mutex<KVec<Arc<Namespace>>>,
     /// The workqueue every namespace's delivery runs on.
     delivery: Arc<DeliveryQueue>,
+    /// Set under the mutex as the module starts to unload: every state is
+    /// withdrawn, and no namespace gets new state.
+    closing: AtomicBool,
 }
 
 /// The state published in `userns`, borrowed.
@@ -63,6 +66,7 @@ impl NsRegistry {
         pin_init!(NsRegistry {
             namespaces <- kernel::new_mutex!(KVec::new(), "auditns::NsRegistry::namespaces"),
             delivery,
+            closing: AtomicBool::new(false),
         })
     }
 
@@ -104,6 +108,10 @@ impl NsRegistry {
         let mut namespaces = self.namespaces.lock();
         if let Some(ns) = self.find(userns) {
             return Ok(ns);
+        }
+        if self.closing.load(Ordering::Relaxed) {
+            // As without an extension: the module is going.
+            return Err(crate::errno_error(bindings::ECONNREFUSED as i32));
         }
         if namespaces.len() >= crate::limits::MAX_NAMESPACES.get() {
             return Err(ENOSPC);
@@ -241,22 +249,37 @@ impl NsRegistry {
         }
     }
 
-    /// Ends every wait for room in a queue, and any to come; for module
-    /// unload, before the hooks are unregistered.
+    /// For module unload, before the hooks are unregistered: ends every
+    /// wait for room in a queue, and any to come, and withdraws every
+    /// namespace's state from its user namespace, after which none gets
+    /// state any more.
+    ///
+    /// Withdrawing here, while the hooks are registered, is what makes it
+    /// sound: a user namespace that is being freed is in the `userns_free`
+    /// hook, which waits for the mutex held here, so none is freed under
+    /// this loop. Once the hooks are gone, one could be freed at any time.
     pub(crate) fn start_unload(&self) {
         self.delivery.start_unload();
-        for ns in self.namespaces.lock().iter() {
+        let namespaces = self.namespaces.lock();
+        self.closing.store(true, Ordering::Relaxed);
+        for ns in namespaces.iter() {
             ns.wake_waiters();
+            withdraw(ns.userns);
         }
+        crate::limits::NAMESPACES.set(0);
     }
 
     /// Forgets every namespace; for module unload, after the hooks are gone
-    /// and before the delivery workqueue is.
+    /// and before the delivery workqueue is. [`Self::start_unload`]
+    /// withdrew their state; without it (the hooks never registered) there
+    /// is none.
     fn clear(&self) {
         let namespaces = {
             let mut namespaces = self.namespaces.lock();
-            for ns in namespaces.iter() {
-                withdraw(ns.userns);
+            if !self.closing.load(Ordering::Relaxed) {
+                for ns in namespaces.iter() {
+                    withdraw(ns.userns);
+                }
             }
             crate::limits::NAMESPACES.set(0);
             core::mem::take(&mut *namespaces)
