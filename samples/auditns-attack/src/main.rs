@@ -54,10 +54,11 @@
 //!         no daemon (2 s at most). Prints "cycles=N registered=N errors=N
 //!         dropped=N last_errno=NAME" ("none" if no error; ETIMEDOUT when no
 //!         ack came; dropped counts the daemons seen gone)
-//! auditns-attack tree-cycle COUNT DIR
+//! auditns-attack tree-cycle COUNT DIR [--plain]
 //!         COUNT times: adds "-a always,exit -S getppid -F dir=DIR" to the
 //!         caller's namespace and deletes it, each acked, which makes and
-//!         drops DIR's tree (and would flip a static key each time).
+//!         drops DIR's tree (and would flip a static key each time); with
+//!         --plain, the same rule without dir=, for a baseline.
 //!         Prints "cycles=N errors=N per_second=R last_errno=NAME"
 //! auditns-attack hog COUNT --dir DIR [--leave] [--stall MESSAGES] [--rules N --hold]
 //!         forks COUNT children; each unshares a user namespace (no id
@@ -745,10 +746,14 @@ fn register_cycle(args: &[String]) -> Outcome {
 }
 
 fn tree_cycle(args: &[String]) -> Outcome {
-    let cli = Cli::parse(args, &[], &[])?;
+    let cli = Cli::parse(args, &[], &["plain"])?;
     cli.arity(2, 0)?;
     let count: u64 = cli.number(0)?;
-    let rule = wire::tree_rule(cli.positional[1].as_bytes());
+    let rule = if cli.switch("plain") {
+        wire::flood_rule(0, wire::GETPPID)
+    } else {
+        wire::tree_rule(cli.positional[1].as_bytes())
+    };
     let socket = AuditSocket::open()?;
     let (mut errors, mut last) = (0u64, None);
     let start = Instant::now();
