@@ -177,15 +177,18 @@ fn collect(path: &str, hold: Duration, quiet: Option<Duration>) -> io::Result<Ex
             out.write_all(text.split(|&b| b == 0).next().unwrap_or_default())?;
             out.write_all(b"\n")
         };
-    loop {
-        match socket.receive()? {
-            Reply::Ack => break,
-            Reply::Error(errno) => {
-                println!("{}", errno_name(errno));
-                return Ok(ExitCode::from(1));
-            }
-            Reply::Message(msg_type, text) => write_record(msg_type, &text, &mut out)?,
+    // Registered once the ack comes, or a record: only a registered daemon
+    // gets records, and with a busy namespace they may fill the socket
+    // before the ack, which netlink then drops (ENOBUFS).
+    match socket.receive() {
+        Ok(Reply::Ack) => {}
+        Ok(Reply::Error(errno)) => {
+            println!("{}", errno_name(errno));
+            return Ok(ExitCode::from(1));
         }
+        Ok(Reply::Message(msg_type, text)) => write_record(msg_type, &text, &mut out)?,
+        Err(err) if err.raw_os_error() == Some(libc::ENOBUFS) => {}
+        Err(err) => return Err(err),
     }
     println!("registered");
     io::stdout().flush()?;
