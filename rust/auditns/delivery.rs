@@ -105,11 +105,13 @@ const DELIVERY_BATCH: usize = 256;
 const DELIVERY_RETRY_MAX_MS: u32 = 100;
 
 /// How a queued record's memory is allocated: without sleeping (records are
-/// queued where that is not allowed) and charged, as `GFP_KERNEL_ACCOUNT`
-/// would be, to the memory cgroup of the task whose event or message it is.
-/// Not `GFP_ATOMIC`, whose `__GFP_HIGH` would let the charge pass the
-/// cgroup's limit and dip into the host's reserves: a record that does not
-/// fit is lost instead, and counted.
+/// queued where that is not allowed) and charged, within
+/// [`MemCgroup::charge`](kernel::memcg::MemCgroup::charge), to the memory
+/// cgroup of the receiving namespace's daemon ([`Daemon::memcg`]), not to
+/// the task whose event or message it is. Not `GFP_ATOMIC`, whose
+/// `__GFP_HIGH` would let the charge pass the cgroup's limit and dip into
+/// the host's reserves: a record that does not fit is lost instead, and
+/// counted.
 fn queued_record_flags() -> kernel::alloc::Flags {
     GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT
 }
@@ -253,21 +255,20 @@ impl Namespace {
         let snug = unsafe { bindings::kmalloc_size_roundup(text.len() + SNUG_SLACK) };
         let usual = text.len() + crate::translate::MAX_GROWTH;
         let worst = crate::translate::worst_case_len(text.len());
-        let mut translated = None;
-        for capacity in [snug, usual, worst] {
-            let Ok(mut buf) = KVec::from_elem(0u8, capacity, queued_record_flags()) else {
-                break;
-            };
-            let mut out = crate::translate::SliceSink::new(buf.as_mut_slice());
-            if crate::translate::translate(text, &view, key, &mut out).is_ok() {
-                let len = out.len();
-                // SAFETY: `len` is at most `capacity`, the initialised length.
-                unsafe { buf.set_len(len) };
-                translated = Some(buf);
-                break;
+        let translated = daemon.memcg.charge(|| {
+            for capacity in [snug, usual, worst] {
+                let mut buf = KVec::from_elem(0u8, capacity, queued_record_flags()).ok()?;
+                let mut out = crate::translate::SliceSink::new(buf.as_mut_slice());
+                if crate::translate::translate(text, &view, key, &mut out).is_ok() {
+                    let len = out.len();
+                    // SAFETY: `len` is at most `capacity`, the initialised length.
+                    unsafe { buf.set_len(len) };
+                    return fit_to_len(buf);
+                }
             }
-        }
-        let Some(text) = translated.and_then(fit_to_len) else {
+            None
+        });
+        let Some(text) = translated else {
             self.lose();
             return;
         };
@@ -290,16 +291,14 @@ impl Namespace {
         // A run is queued or running, and takes this record too, unless the
         // queue was empty: only then is delivery kicked.
         let was_empty = state.pending.is_empty();
-        if state
-            .pending
-            .push(
-                QueuedRecord {
-                    msg_type,
-                    text,
-                    charge,
-                },
-                queued_record_flags(),
-            )
+        let record = QueuedRecord {
+            msg_type,
+            text,
+            charge,
+        };
+        if daemon
+            .memcg
+            .charge(|| state.pending.push(record, queued_record_flags()))
             .is_err()
         {
             state.queue.release(charge);

@@ -13,6 +13,7 @@ use crate::status::{Features, Settings};
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use kernel::{
     bindings,
+    memcg::MemCgroup,
     net::namespace::Namespace as NetNamespace,
     pid::KernelPid,
     pid_namespace::PidNamespace,
@@ -39,6 +40,11 @@ pub(crate) struct Daemon {
     pub(crate) process: ARef<KernelPid>,
     /// The daemon's PID namespace: the view records and rules use.
     pub(crate) view: ARef<PidNamespace>,
+    /// The memory cgroup of the process that registered it, which pays
+    /// for the namespace's queued records, whoever's events they are: a
+    /// descendant held at its own cgroup's limit must not decide which of
+    /// its ancestor's records are lost.
+    pub(crate) memcg: MemCgroup,
 }
 
 /// What is behind a namespace's lock.

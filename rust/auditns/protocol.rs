@@ -15,8 +15,8 @@ use crate::task::{with_current, AuditTask};
 use crate::translate::KeyField;
 use crate::translate::{Full, SliceSink};
 use kernel::{
-    bindings, net::namespace::Namespace as NetNamespace, pid_namespace::PidNamespace, prelude::*,
-    sync::Arc, types::ARef,
+    bindings, memcg::MemCgroup, net::namespace::Namespace as NetNamespace,
+    pid_namespace::PidNamespace, prelude::*, sync::Arc, types::ARef,
 };
 
 /// Largest text of a user message, as upstream's `AUDIT_MESSAGE_TEXT_MAX`.
@@ -385,6 +385,7 @@ impl NsRegistry {
                 net,
                 process: nsview::current_process().ok_or(ESRCH)?,
                 view: PidNamespace::current().ok_or(ESRCH)?,
+                memcg: MemCgroup::current(),
             },
             GFP_KERNEL_ACCOUNT,
         )?;

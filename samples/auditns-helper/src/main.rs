@@ -19,6 +19,11 @@
 //!                                           the open file (pidfd_getfd) and writes ID
 //!                                           through it, then through a file it opened;
 //!                                           prints "passed=RESULT own=RESULT"
+//! auditns-helper stat-on-signal FILE N      prints "ready", waits for SIGUSR1, then calls
+//!                                           newfstatat(2) on FILE N times, allocating no
+//!                                           memory meanwhile (so that it may run in a
+//!                                           memory cgroup with memory.max 0); exits 0 if
+//!                                           every call succeeded, 1 otherwise
 //! auditns-helper uring-openat FILE N        opens FILE N times through io_uring, each
 //!                                           IORING_OP_OPENAT with IOSQE_ASYNC so that an
 //!                                           io-wq worker runs it outside any syscall;
@@ -168,6 +173,48 @@ fn passed_contid_file(uid: libc::uid_t, contid: &str) -> ExitCode {
 }
 
 /// Nanoseconds per call of `f`, over `iterations` calls.
+/// `stat-on-signal`: see the comment at the top. Everything the loop uses
+/// (the path, the code, the stack) is in place before the signal, which a
+/// test sends once it has moved this process into a cgroup where no charge
+/// succeeds; the loop's own syscalls charge nothing.
+fn stat_on_signal(file: &str, count: u64) -> ExitCode {
+    let Ok(path) = std::ffi::CString::new(file) else {
+        return ExitCode::from(2);
+    };
+    // SAFETY: an all-zero `struct stat` and `sigset_t` are valid values.
+    let (mut st, mut set): (libc::stat, libc::sigset_t) = unsafe { core::mem::zeroed() };
+    let mut signal: libc::c_int = 0;
+    // SAFETY: `set` is a valid signal set; SIGUSR1 is blocked so that
+    // sigwait() takes it, and `path` and `st` are valid for fstatat().
+    let warmed = unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR1);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
+        // Faults in the loop's code and stack; "/" matches no test's name.
+        libc::fstatat(libc::AT_FDCWD, c"/".as_ptr(), &mut st, 0) == 0
+    };
+    if !warmed {
+        return ExitCode::from(1);
+    }
+    println!("ready");
+    let _ = std::io::stdout().flush();
+    // SAFETY: `set` and `signal` are valid for sigwait().
+    if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
+        return ExitCode::from(1);
+    }
+    let mut failed = 0u64;
+    for _ in 0..count {
+        // SAFETY: as above.
+        if unsafe { libc::fstatat(libc::AT_FDCWD, path.as_ptr(), &mut st, 0) } != 0 {
+            failed += 1;
+        }
+    }
+    // Straight out: the runtime's clean-up on return from main() unmaps
+    // the signal stack, and splitting a mapping needs memory.
+    // SAFETY: nothing is left to flush or drop.
+    unsafe { libc::_exit(i32::from(failed != 0)) }
+}
+
 fn time_per_call(iterations: u32, mut f: impl FnMut()) -> f64 {
     let start = std::time::Instant::now();
     for _ in 0..iterations {
@@ -474,6 +521,10 @@ fn main() -> ExitCode {
         },
         ["passed-contid-file", uid, contid] => match uid.parse() {
             Ok(uid) => passed_contid_file(uid, contid),
+            Err(_) => ExitCode::from(2),
+        },
+        ["stat-on-signal", file, count] => match count.parse() {
+            Ok(count) => stat_on_signal(file, count),
             Err(_) => ExitCode::from(2),
         },
         ["uring-openat", file, count] => match count.parse() {
