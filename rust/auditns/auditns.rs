@@ -210,9 +210,10 @@ impl kernel::Module for AuditNs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let sysctls = limits::Sysctls::register()?;
         let delivery = delivery::DeliveryQueue::new()?;
+        let dir_marks = watch::DirMarks::new()?;
         let state = try_pin_init!(State {
             contid <- ContidRegistry::new(),
-            ns <- NsRegistry::new(delivery),
+            ns <- NsRegistry::new(delivery, dir_marks),
             // SAFETY: `init_task` is a static task; module init may sleep.
             initial_ns: unsafe { task_ns_ids(core::ptr::addr_of_mut!(bindings::init_task)) },
         }? Error);

@@ -57,6 +57,12 @@ pub(crate) static MAX_NAMESPACES_PER_OWNER: Tunable = Tunable::new(256);
 /// whoever makes the change. As inotify's instances, it bounds what one
 /// user adds to everyone's file system operations.
 pub(crate) static MAX_WATCHES_PER_OWNER: Tunable = Tunable::new(256);
+/// Watches (paths and executables) that the rules of every namespace
+/// together have on one directory: the sum over owners that
+/// `MAX_WATCHES_PER_OWNER` does not bound. By default what one owner may
+/// hold in all, so that no directory costs more than one owner's whole
+/// budget can make it cost.
+pub(crate) static MAX_WATCHES_PER_DIR: Tunable = Tunable::new(256);
 /// KiB of records one namespace may have queued.
 pub(crate) static MAX_QUEUED_KIB: Tunable = Tunable::new(1024);
 /// Namespaces with audit state now (read-only), for admins and tests.
@@ -75,7 +81,7 @@ static KIB_CEILING: Tunable = Tunable::new(1 << 20);
 struct Table(UnsafeCell<[bindings::ctl_table; ENTRIES]>);
 
 /// The number of files in `kernel/auditns/`.
-const ENTRIES: usize = 7;
+const ENTRIES: usize = 8;
 
 // SAFETY: the table is never written after it is built at compile time.
 unsafe impl Sync for Table {}
@@ -136,6 +142,12 @@ static TABLE: Table = Table(UnsafeCell::new([
     bounded(
         c_str!("max_watches_per_owner"),
         &MAX_WATCHES_PER_OWNER,
+        &ZERO,
+        &NAMESPACES_CEILING,
+    ),
+    bounded(
+        c_str!("max_watches_per_dir"),
+        &MAX_WATCHES_PER_DIR,
         &ZERO,
         &NAMESPACES_CEILING,
     ),

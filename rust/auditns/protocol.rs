@@ -219,7 +219,7 @@ impl NsRegistry {
                 // resolved.
                 let marks = rule.mark_count();
                 self.charge_marks(ns, marks).and_then(|()| {
-                    ns.add_rule(&rule, data)
+                    ns.add_rule(&rule, data, &self.dir_marks)
                         .inspect_err(|_| ns.release_marks(marks))
                 })
             }

@@ -14,6 +14,7 @@ use crate::namespace::{self, Namespace};
 use crate::nsview::UserNs;
 use crate::rule_index::{self, Wanted};
 use crate::task::AuditTask;
+use crate::watch::DirMarks;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::task::Task;
 use kernel::{
@@ -34,6 +35,8 @@ pub(crate) struct NsRegistry {
     namespaces: Mutex<KVec<Arc<Namespace>>>,
     /// The workqueue every namespace's delivery runs on.
     delivery: Arc<DeliveryQueue>,
+    /// The watches on each directory, of every namespace.
+    pub(crate) dir_marks: Arc<DirMarks>,
     /// Set under the mutex as the module starts to unload: every state is
     /// withdrawn, and no namespace gets new state.
     closing: AtomicBool,
@@ -62,10 +65,14 @@ unsafe fn published<'a>(userns: UserNs) -> Option<ArcBorrow<'a, Namespace>> {
 
 impl NsRegistry {
     /// An empty registry.
-    pub(crate) fn new(delivery: Arc<DeliveryQueue>) -> impl PinInit<Self> {
+    pub(crate) fn new(
+        delivery: Arc<DeliveryQueue>,
+        dir_marks: Arc<DirMarks>,
+    ) -> impl PinInit<Self> {
         pin_init!(NsRegistry {
             namespaces <- kernel::new_mutex!(KVec::new(), "auditns::NsRegistry::namespaces"),
             delivery,
+            dir_marks,
             closing: AtomicBool::new(false),
         })
     }

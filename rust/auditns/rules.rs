@@ -9,7 +9,7 @@ use crate::nsview::{self, PidView, UserNs};
 use crate::rule::{self, AtTaskCreation, EventFields, Objects, RuleMarks, RuleView};
 use crate::rule_index::{self, Wanted};
 use crate::task::{with_current, AuditTask};
-use crate::watch::{Tree, Watch};
+use crate::watch::{DirMarks, Tree, Watch};
 use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull, sync::atomic::Ordering};
 use kernel::{bindings, pid_namespace::PidNamespace, prelude::*, sync::Arc};
 
@@ -37,7 +37,7 @@ pub(crate) struct StoredRule {
 impl StoredRule {
     /// Keeps `rule`, parsed from `data` (without netlink's padding), and
     /// watches its paths as the current task resolves them. May sleep.
-    fn new(rule: &RuleView<'_>, data: &[u8]) -> Result<Self> {
+    fn new(rule: &RuleView<'_>, data: &[u8], dirs: &Arc<DirMarks>) -> Result<Self> {
         let mut copy = KVec::with_capacity(data.len(), GFP_KERNEL_ACCOUNT)?;
         copy.extend_from_slice(data, GFP_KERNEL_ACCOUNT)?;
         // The key stays among the fields: a user or exclude rule stops
@@ -61,9 +61,12 @@ impl StoredRule {
             mask: *rule.syscall_mask(),
             fields,
             key,
-            watch: rule.watch_path().map(Watch::new).transpose()?,
+            watch: rule
+                .watch_path()
+                .map(|path| Watch::new(path, dirs))
+                .transpose()?,
             exe: match rule.exe_path() {
-                Some(path) => Some(Arc::new(Watch::new(path)?, GFP_KERNEL_ACCOUNT)?),
+                Some(path) => Some(Arc::new(Watch::new(path, dirs)?, GFP_KERNEL_ACCOUNT)?),
                 None => None,
             },
             tree: rule.tree_path().map(Tree::new).transpose()?,
@@ -295,10 +298,15 @@ impl Namespace {
     /// Adds a rule; returns whether the syscalls the exit rules name
     /// changed, and the namespaces' selections need updating.
     /// `rule` was parsed from `data`, whose class bits are expanded.
-    pub(crate) fn add_rule(&self, rule: &RuleView<'_>, data: &[u8]) -> Result<bool> {
+    pub(crate) fn add_rule(
+        &self,
+        rule: &RuleView<'_>,
+        data: &[u8],
+        dirs: &Arc<DirMarks>,
+    ) -> Result<bool> {
         let is_exit = rule.list == rule::list::EXIT;
         let data = &data[..rule.wire_len()];
-        let stored = StoredRule::new(rule, data)?;
+        let stored = StoredRule::new(rule, data, dirs)?;
         let mut rules = self.rules.lock();
         if rules.exit.len() + rules.other.len() >= crate::limits::MAX_RULES.get() {
             return Err(ENOSPC);

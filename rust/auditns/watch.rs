@@ -10,16 +10,109 @@
 //! inode the path names, so that a file created, renamed or replaced there
 //! later is the watched file.
 
+use crate::limits::MAX_WATCHES_PER_DIR;
 use crate::rule::Object;
 use core::ptr::NonNull;
-use kernel::{bindings, error::from_err_ptr, prelude::*};
+use kernel::{
+    bindings,
+    error::from_err_ptr,
+    new_mutex,
+    prelude::*,
+    rbtree::{Entry, RBTree, RBTreeNodeReservation},
+    sync::{Arc, Mutex},
+};
+
+/// A directory, named by its device and inode number.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct DirKey {
+    dev: u32,
+    ino: u64,
+}
+
+/// How many watches of every namespace together mark each directory.
+///
+/// Each fsnotify event in a directory visits every mark on it, so a
+/// directory that many tenants watch, such as a shared `/tmp`, slows
+/// everyone's file operations there. `MAX_WATCHES_PER_OWNER` bounds one
+/// owner; this bounds all of them on one directory, to
+/// `MAX_WATCHES_PER_DIR`. Directory trees are not counted: the rules of
+/// every namespace on one directory share one mark.
+#[pin_data]
+pub(crate) struct DirMarks {
+    #[pin]
+    counts: Mutex<RBTree<DirKey, usize>>,
+}
+
+impl DirMarks {
+    /// An empty count.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                counts <- new_mutex!(RBTree::new(), "auditns::DirMarks::counts"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Counts one more watch on `dir`: `ENOSPC` if it carries
+    /// `MAX_WATCHES_PER_DIR` already.
+    fn charge(marks: &Arc<Self>, dir: DirKey) -> Result<DirCharge> {
+        // Allocated before the lock, which is then held briefly.
+        let reservation = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
+        let limit = MAX_WATCHES_PER_DIR.get();
+        let mut counts = marks.counts.lock();
+        match counts.entry(dir) {
+            Entry::Occupied(mut entry) => {
+                let count = entry.get_mut();
+                if *count >= limit {
+                    return Err(ENOSPC);
+                }
+                *count += 1;
+            }
+            Entry::Vacant(entry) => {
+                if limit == 0 {
+                    return Err(ENOSPC);
+                }
+                entry.insert(1, reservation);
+            }
+        }
+        Ok(DirCharge {
+            marks: marks.clone(),
+            dir,
+        })
+    }
+}
+
+/// A watch counted on its directory, until it is dropped.
+struct DirCharge {
+    marks: Arc<DirMarks>,
+    dir: DirKey,
+}
+
+impl Drop for DirCharge {
+    fn drop(&mut self) {
+        let mut counts = self.marks.counts.lock();
+        if let Some(mut entry) = counts.find_mut(&self.dir) {
+            if *entry.get() > 1 {
+                *entry.get_mut() -= 1;
+            } else {
+                entry.remove();
+            }
+        }
+    }
+}
 
 /// A watched path.
 ///
 /// # Invariants
 ///
-/// `0` was returned by `audit_ext_watch()` and is unwatched on drop.
-pub(crate) struct Watch(NonNull<bindings::audit_fsnotify_mark>);
+/// `mark` was returned by `audit_ext_watch()` and is unwatched on drop.
+pub(crate) struct Watch {
+    mark: NonNull<bindings::audit_fsnotify_mark>,
+    /// The watch's count on its directory, given back after `drop` has
+    /// removed the mark; `None` only while `new` makes the watch.
+    _counted: Option<DirCharge>,
+}
 
 // SAFETY: a mark may be read and removed from any task; the audit core
 // updates it from fsnotify events with single word stores, as it does for
@@ -33,13 +126,28 @@ impl Watch {
     ///
     /// Returns `EINVAL` for a path that is not absolute or that ends in
     /// `/`, or what resolving its parent returned (`ENOENT` if the parent
-    /// does not exist). Charged to the current task's memory cgroup. May
-    /// sleep.
-    pub(crate) fn new(path: &[u8]) -> Result<Self> {
+    /// does not exist), or `ENOSPC` if its directory carries
+    /// `MAX_WATCHES_PER_DIR` watches already (see [`DirMarks`]). Charged
+    /// to the current task's memory cgroup. May sleep.
+    pub(crate) fn new(path: &[u8], dirs: &Arc<DirMarks>) -> Result<Self> {
         // SAFETY: `path` is readable for its length; the call copies it.
         let mark = unsafe { bindings::audit_ext_watch(path.as_ptr().cast(), path.len()) };
-        let mark = from_err_ptr(mark)?;
-        NonNull::new(mark).map(Self).ok_or(EINVAL)
+        let mark = NonNull::new(from_err_ptr(mark)?).ok_or(EINVAL)?;
+        // INVARIANT: `mark` came from `audit_ext_watch()`; if the count
+        // below fails, dropping `watch` unwatches it.
+        let mut watch = Self {
+            mark,
+            _counted: None,
+        };
+        let (mut dev, mut ino) = (0, 0);
+        // SAFETY: by the type invariant the mark is live; `dev` and `ino`
+        // are locals.
+        unsafe { bindings::audit_ext_watch_dir(watch.mark.as_ptr(), &mut dev, &mut ino) };
+        // The path is resolved first, outside the count's lock: a lookup
+        // may block (on a FUSE mount, say), and other namespaces' watches
+        // must not wait for it.
+        watch._counted = Some(DirMarks::charge(dirs, DirKey { dev, ino })?);
+        Ok(watch)
     }
 
     /// Whether `object` is the watched file, or a directory entry that
@@ -60,20 +168,20 @@ impl Watch {
         };
         // SAFETY: by the type invariant the mark is live; `name` is a
         // local.
-        unsafe { bindings::audit_ext_watch_matches(self.0.as_ptr(), &name) }
+        unsafe { bindings::audit_ext_watch_matches(self.mark.as_ptr(), &name) }
     }
 
     /// Whether the current task runs the watched file.
     pub(crate) fn is_current_exe(&self) -> bool {
         // SAFETY: by the type invariant the mark is live.
-        unsafe { bindings::audit_ext_exe_matches(self.0.as_ptr()) }
+        unsafe { bindings::audit_ext_exe_matches(self.mark.as_ptr()) }
     }
 
     /// Whether the watched path's parent went (deleted, moved or
     /// unmounted): the watch names nothing from then on.
     pub(crate) fn is_gone(&self) -> bool {
         // SAFETY: by the type invariant the mark is live.
-        unsafe { bindings::audit_ext_watch_gone(self.0.as_ptr()) }
+        unsafe { bindings::audit_ext_watch_gone(self.mark.as_ptr()) }
     }
 }
 
@@ -81,7 +189,7 @@ impl Drop for Watch {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the mark is live and this is its
         // only owner.
-        unsafe { bindings::audit_ext_unwatch(self.0.as_ptr()) };
+        unsafe { bindings::audit_ext_unwatch(self.mark.as_ptr()) };
     }
 }
 
