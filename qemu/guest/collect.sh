@@ -99,7 +99,7 @@ forwarder_setup() {
 		port = $COLLECT_PORT
 		transport = tcp
 		mode = immediate
-		queue_depth = 10240
+		queue_depth = 20480
 		format = managed
 		network_retry_time = 1
 		max_tries_per_record = 3
