@@ -6,7 +6,8 @@
 #   make run        build, then boot the demo in QEMU
 #   make test       build, then the host tests and the QEMU suites
 #   make check      rustfmt, clippy, checkpatch --strict, each patch builds
-#                   (SINCE=REV: only the patches changed since REV)
+#                   (SINCE=REV: only the patches changed since REV;
+#                   FULL=1: build trees that built before again)
 #   make bench      syscall costs in the guest, as ratios (builds an unpatched
 #                   kernel into the cache on first use)
 #   make bench-collect  only bench's records per second forwarded to a

@@ -3,7 +3,9 @@
 # Static checks: rustfmt, clippy (host crates and the module with CLIPPY=1,
 # warnings are errors), checkpatch.pl --strict on every patch, and a kernel
 # build after each patch of the series. SINCE=REV: checkpatch and builds
-# only for the patches from the first one that changed since REV.
+# only for the patches from the first one that changed since REV. A build
+# of a source tree that built before with the same configuration and
+# toolchain is not repeated (see kernel.sh); FULL=1 repeats every one.
 . "$(dirname "$0")/lib.sh"
 kernel_variant_check
 
@@ -73,7 +75,7 @@ each_patch_builds() {
 		echo "patches changed since $SINCE: building from patch $first on"
 	fi
 	for n in $(seq "$first" "$count"); do
-		KERNEL=check scripts/kernel.sh build "$n" ||
+		KERNEL=check CHECK_FULL=${FULL:-0} scripts/kernel.sh build "$n" ||
 			die "the kernel does not build with patches 1..$n"
 		echo "patches 1..$n: build ok"
 	done

@@ -7,6 +7,11 @@
 #   kernel.sh make [ARGS]    run the kernel's make in the build slot
 #   kernel.sh dir            print the build slot
 #
+# KERNEL=check (make check's build after each patch) remembers, in its slot,
+# the source trees that built: a later build of the same tree with the same
+# configuration and toolchain (the slot's key) is not repeated unless
+# CHECK_FULL=1. An unchanged series then costs only its changed patches.
+#
 # The source is extracted once into a git tree whose first commit is the
 # pristine Debian source. Applying the series builds a tree object from the
 # patches and checks it out over the previous one, so only files whose
@@ -61,11 +66,10 @@ extract_source() {
 	fi
 }
 
-# apply_series N: make the source tree hold the pristine source plus the
-# first N patches of the series.
-apply_series() {
-	local count=$1 index tree commit p
-	[ "$KERNEL" != upstream ] || return 0
+# series_tree N: the git tree of the pristine source plus the first N
+# patches of the series, without checking it out.
+series_tree() {
+	local count=$1 index p
 	index=$(git -C "$SRC" rev-parse --absolute-git-dir)/auditns-series-index
 	local -a patches
 	mapfile -t patches < <(series_patches | head -n "$count")
@@ -74,12 +78,21 @@ apply_series() {
 		GIT_INDEX_FILE=$index git -C "$SRC" apply --cached "$p" ||
 			die "$(basename "$p") does not apply on top of the patches before it"
 	done
-	tree=$(GIT_INDEX_FILE=$index git -C "$SRC" write-tree)
+	GIT_INDEX_FILE=$index git -C "$SRC" write-tree
+}
+
+# apply_series N: make the source tree hold the pristine source plus the
+# first N patches of the series.
+apply_series() {
+	local count tree commit
+	[ "$KERNEL" != upstream ] || return 0
+	count=$(series_patches | head -n "$1" | wc -l)
+	tree=$(series_tree "$count") || exit 1
 	[ "$(git -C "$SRC" rev-parse 'HEAD^{tree}')" = "$tree" ] && return 0
 	commit=$(git -C "$SRC" -c user.name=auditns -c user.email=auditns@localhost \
-		commit-tree "$tree" -p base -m "auditns series: ${#patches[@]} patches")
+		commit-tree "$tree" -p base -m "auditns series: $count patches")
 	git -C "$SRC" checkout -q --detach "$commit"
-	echo "source: $(basename "$SRC") + ${#patches[@]} patches"
+	echo "source: $(basename "$SRC") + $count patches"
 }
 
 # A slot for a changed config starts as a copy of the variant's newest slot
@@ -142,6 +155,19 @@ configure() {
 build() {
 	"${KMAKE[@]}" -j"$JOBS" all
 	echo "kernel: $BUILD/arch/x86/boot/bzImage"
+	[ "$KERNEL" != check ] ||
+		git -C "$SRC" rev-parse 'HEAD^{tree}' >>"$BUILD/.auditns-built-trees"
+}
+
+# built_before N: (KERNEL=check) the tree of N patches built in this slot.
+built_before() {
+	local tree
+	[ "$KERNEL" = check ] && [ "${CHECK_FULL:-0}" != 1 ] &&
+		[ -f "$BUILD/.auditns-config-ok" ] && [ -f "$BUILD/.auditns-built-trees" ] ||
+		return 1
+	tree=$(series_tree "$1") || exit 1
+	grep -qxF "$tree" "$BUILD/.auditns-built-trees" || return 1
+	echo "tree $tree (the source and $1 patches) built before in $(basename "$BUILD")"
 }
 
 mkdir -p "$AUDITNS_CACHE/kernel"
@@ -152,6 +178,7 @@ flock 9
 case "${1:-build}" in
 build)
 	step "kernel source ($KERNEL_PKG_VERSION)" extract_source
+	[ "$KERNEL" != check ] || ! built_before "${2:-9999}" || exit 0
 	step "kernel patch series" apply_series "${2:-9999}"
 	step "kernel slot ($KERNEL)" seed_slot
 	step "kernel config ($KERNEL)" configure
