@@ -174,6 +174,14 @@ kasan_kernel() {
 	grep -q ' kasan_report$' /proc/kallsyms
 }
 
+# pid_of_command WORD...: the PID of a process whose command line is WORDs,
+# or starts with them; empty if none. One ps: a loop over /proc that runs
+# a command for each process costs seconds on the debug kernel.
+pid_of_command() {
+	ps -o pid,args | awk -v want="$*" '{ pid = $1; $1 = ""; sub(/^ /, "") }
+		$0 == want || index($0, want " ") == 1 { print pid; exit }'
+}
+
 # Kernel threads: the children of kthreadd, and kthreadd.
 kthreads() {
 	echo $(($(grep -l '^PPid:[[:space:]]*2$' /proc/[0-9]*/status 2>/dev/null | wc -l) + 1))
