@@ -35,21 +35,38 @@ seed_translate() {
 	printf '\0\0\0\0\3ns1audit(1.2:3): arch=c000003e syscall=257 ppid=1 pid=5 auid=4294967295 uid=0 gid=0 key=(null)'
 }
 
-rc=0 passed=0 failed=0
-for target in rule_parse translate; do
-	corpus=$AUDITNS_CACHE/fuzz/corpus/$target
-	artifacts=$AUDITNS_CACHE/fuzz/artifacts/$target/
+# fuzz_target TARGET: TARGET for $seconds s; its output (the final stats)
+# in $out/TARGET, its status in $out/TARGET.rc.
+fuzz_target() {
+	local target=$1 corpus=$AUDITNS_CACHE/fuzz/corpus/$1
+	local artifacts=$AUDITNS_CACHE/fuzz/artifacts/$1/
 	mkdir -p "$corpus" "$artifacts"
 	[ -n "$(ls -A "$corpus")" ] || "seed_$target" >"$corpus/seed"
-	echo "fuzz: $target for $seconds s"
-	"$CARGO_TARGET_DIR/$triple/release/$target" -max_total_time="$seconds" -max_len=4096 \
-		-artifact_prefix="$artifacts" -print_final_stats=1 "$corpus" 2>&1 |
-		grep -E '^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==|SUMMARY|.*panicked)' ||
-		true
-	if [ "${PIPESTATUS[0]}" = 0 ]; then
+	{
+		echo "fuzz: $target for $seconds s"
+		"$CARGO_TARGET_DIR/$triple/release/$target" -max_total_time="$seconds" -max_len=4096 \
+			-artifact_prefix="$artifacts" -print_final_stats=1 "$corpus" 2>&1 |
+			grep -E '^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==|SUMMARY|.*panicked)' ||
+			true
+		echo "${PIPESTATUS[0]}" >"$out/$target.rc"
+	} >"$out/$target"
+}
+
+# The targets at once, one a CPU (each is one process), reported in order.
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+targets=(rule_parse translate)
+for target in "${targets[@]}"; do
+	fuzz_target "$target" &
+done
+wait
+rc=0 passed=0 failed=0
+for target in "${targets[@]}"; do
+	cat "$out/$target"
+	if [ "$(cat "$out/$target.rc" 2>/dev/null)" = 0 ]; then
 		passed=$((passed + 1))
 	else
-		echo "fuzz: $target FAILED (input in $artifacts)"
+		echo "fuzz: $target FAILED (input in $AUDITNS_CACHE/fuzz/artifacts/$target/)"
 		failed=$((failed + 1)) rc=1
 	fi
 done
