@@ -186,6 +186,10 @@ impl hooks::Hooks for State {
         event.log_end(msg_type, text);
     }
 
+    fn log_lost(&self, event: &event::Audience, _msg_type: u32) {
+        event.log_lost();
+    }
+
     fn netlink_msg(&self, msg: NetlinkMsg<'_>, ack: &mut bool) -> i32 {
         self.ns.netlink_msg(msg.skb, msg.nlh, msg.payload, ack)
     }

@@ -96,6 +96,17 @@ impl NsRegistry {
 }
 
 impl Audience {
+    /// The `log_lost` hook: a record of the event found no memory. Each
+    /// member counts it lost, with its failure action, as upstream's
+    /// audit_log_start() calls audit_log_lost(); a member whose filesystem
+    /// list would have left the record out counts it too, as the record's
+    /// item is not known.
+    pub(crate) fn log_lost(&self) {
+        for member in self.0.iter() {
+            member.ns.lose();
+        }
+    }
+
     /// The `log_end` hook: hands a record of the event to each member.
     pub(crate) fn log_end(&self, msg_type: u32, text: &[u8]) {
         let Ok(msg_type16) = u16::try_from(msg_type) else {

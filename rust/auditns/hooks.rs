@@ -125,6 +125,13 @@ pub(crate) trait Hooks: Sync + Sized {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// A record of `msg_type` of an event that [`Hooks::syscall_exit`]
+    /// took is lost: the audit core found no memory for it. Must not
+    /// sleep.
+    fn log_lost(&self, _event: &Self::Event, _msg_type: u32) {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// A netlink message from outside the initial user namespace: the
     /// errno for its ack, or 0. `ack` is cleared if the hook acked early.
     fn netlink_msg(&self, _msg: NetlinkMsg<'_>, _ack: &mut bool) -> i32 {
@@ -202,6 +209,11 @@ impl<T: Hooks> Registration<T> {
         },
         log_end: if T::HAS_LOG_END {
             Some(Self::log_end)
+        } else {
+            None
+        },
+        log_lost: if T::HAS_LOG_LOST {
+            Some(Self::log_lost)
         } else {
             None
         },
@@ -402,6 +414,24 @@ impl<T: Hooks> Registration<T> {
         let text = unsafe { core::slice::from_raw_parts(text.cast::<u8>(), len) };
         // SAFETY: the audit core passes the registered data.
         unsafe { Self::from_data(data) }.log_end(event, msg_type, text);
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `log_lost` hook, with an event that
+    /// `syscall_exit` returned and is not done yet.
+    unsafe extern "C" fn log_lost(
+        data: *mut kernel::ffi::c_void,
+        event: *mut kernel::ffi::c_void,
+        msg_type: kernel::ffi::c_int,
+    ) {
+        let Ok(msg_type) = u32::try_from(msg_type) else {
+            return;
+        };
+        // SAFETY: the event lives until `syscall_done`, after every record.
+        let event = unsafe { &*event.cast::<T::Event>() };
+        // SAFETY: the audit core passes the registered data.
+        unsafe { Self::from_data(data) }.log_lost(event, msg_type);
     }
 
     /// # Safety
