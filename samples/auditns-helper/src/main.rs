@@ -28,6 +28,15 @@
 //!                                           IORING_OP_OPENAT with IOSQE_ASYNC so that an
 //!                                           io-wq worker runs it outside any syscall;
 //!                                           prints "pid=PID opened=N" or the errno
+//! auditns-helper fail-nth-open PREFIX N     for K = 1, 2, ... N: fails the K-th slab
+//!                                           allocation of this thread from an
+//!                                           openat(2) of PREFIX-K on (fault injection,
+//!                                           /proc/thread-self/fail-nth); prints
+//!                                           "attempt=K errno=NAME injected=0|1
+//!                                           lost=DELTA" (DELTA: growth of the audit
+//!                                           lost count of this process's namespace);
+//!                                           stops after 5 attempts in a row that
+//!                                           reached no K-th allocation
 //! ```
 //!
 //! TEXT is written as given, with `\n` turned into a newline. Exit status:
@@ -42,6 +51,12 @@ use std::time::Duration;
 #[path = "../../errno_name.rs"]
 mod errno_name;
 use errno_name::errno_name;
+
+// Shared with audit-nl, which reads all of `struct audit_status`.
+#[allow(dead_code)]
+#[path = "../../audit_socket.rs"]
+mod audit_socket;
+use audit_socket::{AuditSocket, AuditStatus, Reply};
 
 fn unescape(text: &str) -> Vec<u8> {
     text.replace("\\n", "\n").into_bytes()
@@ -474,6 +489,87 @@ fn uring_openat(file: &str, count: u64) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+const AUDIT_GET: u16 = 1000;
+
+/// The `lost` count of the audit status of this process's namespace.
+fn audit_lost(socket: &AuditSocket) -> std::io::Result<u32> {
+    const LOST_OFFSET: usize = std::mem::offset_of!(AuditStatus, lost);
+    socket.send(AUDIT_GET, &[])?;
+    let (mut acked, mut lost) = (false, None);
+    // The status may come before or after the acknowledgement.
+    while !acked || lost.is_none() {
+        match socket.receive()? {
+            Reply::Ack => acked = true,
+            Reply::Message(AUDIT_GET, payload) if payload.len() >= LOST_OFFSET + 4 => {
+                let bytes = [
+                    payload[LOST_OFFSET],
+                    payload[LOST_OFFSET + 1],
+                    payload[LOST_OFFSET + 2],
+                    payload[LOST_OFFSET + 3],
+                ];
+                lost = Some(u32::from_ne_bytes(bytes));
+            }
+            Reply::Message(..) => {}
+            Reply::Error(errno) => return Err(std::io::Error::from_raw_os_error(errno)),
+        }
+    }
+    Ok(lost.unwrap_or_default())
+}
+
+/// `fail-nth-open`: see the comment at the top. Everything an attempt
+/// needs is allocated before its fault is armed, and the fault is disarmed
+/// before the status request, so that the K-th allocation is the
+/// openat's own or that of its audit event (the syscall's exit).
+fn fail_nth_open(prefix: &str, attempts: u32) -> std::io::Result<()> {
+    let fail_nth = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/proc/thread-self/fail-nth")?;
+    let socket = AuditSocket::open()?;
+    let mut missed_in_a_row = 0;
+    for attempt in 1..=attempts {
+        let path = std::ffi::CString::new(format!("{prefix}-{attempt}"))
+            .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        let armed = attempt.to_string();
+        let before = audit_lost(&socket)?;
+        fail_nth.write_at(armed.as_bytes(), 0)?;
+        // SAFETY: `path` is a valid C string.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) };
+        let errno = if fd < 0 {
+            std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+        } else {
+            0
+        };
+        // Reads back 0 once the fault was injected, else what is left.
+        let mut left = [0u8; 16];
+        let len = fail_nth.read_at(&mut left, 0)?;
+        let injected = std::str::from_utf8(&left[..len]).map(str::trim) == Ok("0");
+        if !injected {
+            fail_nth.write_at(b"0", 0)?;
+        }
+        if fd >= 0 {
+            // SAFETY: `fd` was opened above and is not used again.
+            unsafe { libc::close(fd) };
+        }
+        let after = audit_lost(&socket)?;
+        println!(
+            "attempt={attempt} errno={} injected={} lost={}",
+            if errno == 0 {
+                "none".into()
+            } else {
+                errno_name(errno)
+            },
+            u8::from(injected),
+            after.wrapping_sub(before)
+        );
+        missed_in_a_row = if injected { 0 } else { missed_in_a_row + 1 };
+        if missed_in_a_row == 5 {
+            break;
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
@@ -529,6 +625,10 @@ fn main() -> ExitCode {
         },
         ["uring-openat", file, count] => match count.parse() {
             Ok(count) => uring_openat(file, count),
+            Err(_) => ExitCode::from(2),
+        },
+        ["fail-nth-open", prefix, attempts] => match attempts.parse() {
+            Ok(attempts) => report(fail_nth_open(prefix, attempts)),
             Err(_) => ExitCode::from(2),
         },
         ["thread-contid"] => {
