@@ -83,6 +83,11 @@ contid_of() {
 	cat "/proc/$1/audit_containerid"
 }
 
+# tasks_with_contid N: the processes whose audit container ID is N.
+tasks_with_contid() {
+	grep -lsx -e "$1" /proc/[0-9]*/audit_containerid | cut -d/ -f3
+}
+
 # as_user CMD...: run CMD as the unprivileged user (uid 1000).
 as_user() {
 	setpriv --reuid=1000 --regid=1000 --clear-groups "$@"
@@ -303,4 +308,47 @@ hostile_check() {
 	wait_for 60 test -e /tmp/bystander/done || fail "the bystander's probe did not end"
 	expect_eq "the bystander's probe events" "$HOSTILE_PROBES" "$(cat /tmp/bystander/events)"
 	expect_match "the bystander's lost count" '^lost 0$' "$(cat /tmp/bystander/status)"
+}
+
+# ---- OCI runtimes (auditns-runtime, the 2x-oci-* tests) ----
+#
+# The image builder's OCI parts: a busybox root file system and, per
+# runtime, its own "spec" made to run in a user namespace (container ids
+# 0-65535 are host ids 100000-165535).
+OCI_DIR=/auditns/oci
+
+# oci_bundle DIR RUNTIME CMD [ANNOTATIONS [MOUNTS]]: an OCI bundle in DIR
+# whose process runs "sh -c CMD" (one line), from RUNTIME's config.
+# ANNOTATIONS and MOUNTS are JSON text put into the annotations object and
+# after the mounts.
+oci_bundle() {
+	local cmd annotations mounts
+	# JSON's escapes in the string, then sed's in the replacement.
+	cmd=$(printf '%s' "$3" | sed -e 's/[\\"]/\\&/g' | sed_replacement)
+	annotations=$(printf '%s' "${4:-}" | sed_replacement)
+	mounts=$(printf '%s' "${5:-}" | sed_replacement)
+	mkdir -p "$1"
+	sed -e "s|@CMD@|$cmd|" -e "s|@ANNOTATIONS@|$annotations|" -e "s|@MOUNTS@|$mounts|" \
+		"$OCI_DIR/config-$2.json" >"$1/config.json"
+}
+
+# sed_replacement: stdin, escaped for the replacement of s|...|...|.
+sed_replacement() {
+	sed -e 's/[\\&|]/\\&/g'
+}
+
+# oci_contid_annotation N: the annotation that asks for audit container ID N.
+oci_contid_annotation() {
+	printf '"org.auditns.contid": "%s"' "$1"
+}
+
+# oci_init_pid RUNTIME ID: the host PID of a container's init, from the
+# runtime's state.
+oci_init_pid() {
+	"$1" state "$2" 2>/dev/null | sed -n 's/^ *"pid": *\([0-9]*\),*$/\1/p'
+}
+
+# oci_containers RUNTIME: the IDs of the runtime's containers, one a line.
+oci_containers() {
+	"$1" list -q 2>/dev/null
 }

@@ -20,7 +20,8 @@ use kernel::{sync::rcu, task::Task};
 
 /// A container ID in use.
 struct InUse {
-    /// The orchestrator that set it first; only it may put more tasks in.
+    /// The orchestrator that set it first; only it may put more tasks in
+    /// while it exists, anyone allowed to set IDs once it has exited.
     owner: ProcessId,
     /// Live tasks that hold the ID, as far as this module has seen them.
     tasks: u64,
@@ -76,8 +77,10 @@ impl ContidRegistry {
                         Owner::Writer
                     } else if writer.descends_from(owner, &rcu) {
                         Owner::AncestorOfWriter
-                    } else {
+                    } else if owner.exists(&rcu) {
                         Owner::Other
+                    } else {
+                        Owner::Exited
                     }
                 };
                 let facts = SetFacts {

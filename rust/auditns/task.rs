@@ -39,6 +39,27 @@ pub(crate) struct ProcessId {
     start_time: u64,
 }
 
+impl ProcessId {
+    /// Whether the process still exists: it runs, or it has exited and its
+    /// parent has not reaped it yet.
+    pub(crate) fn exists(self, rcu: &rcu::Guard) -> bool {
+        // SAFETY: `rcu` holds the RCU read lock that `find_pid_ns()` needs;
+        // `init_pid_ns` is a static that lives as long as the kernel, and
+        // only its address is taken.
+        let pid = unsafe {
+            bindings::find_pid_ns(self.tgid, core::ptr::addr_of_mut!(bindings::init_pid_ns))
+        };
+        if pid.is_null() {
+            return false;
+        }
+        // SAFETY: `pid` is valid while `rcu` is held.
+        let leader = unsafe { bindings::pid_task(pid, bindings::pid_type_PIDTYPE_TGID) };
+        // SAFETY: RCU keeps the task that `pid_task()` returns valid while
+        // `rcu` is held.
+        unsafe { task_from_ptr(leader) }.is_some_and(|task| task.process_id(rcu) == self)
+    }
+}
+
 /// The facts of a task that audit uses.
 pub(crate) trait AuditTask {
     /// The task's process ID in the initial PID namespace.

@@ -95,6 +95,14 @@ pub enum Owner {
     AncestorOfWriter,
     /// Another task owns it, and the writer does not descend from it.
     Other,
+    /// The task that set it first has exited: the ID is open to any writer
+    /// allowed to set IDs, who joins it without owning it.
+    ///
+    /// An orchestrator that exits after starting a container (a daemonless
+    /// runtime's `create`) leaves nobody who could put an `exec`'d process
+    /// into the container otherwise; `ENOTUNIQ` protects the IDs of an
+    /// orchestrator that is still running.
+    Exited,
 }
 
 /// What the module found out about a write to `audit_containerid`.
@@ -148,7 +156,7 @@ pub fn decide_set(
         return Err(SetError::AlreadySet);
     }
     match new_owner(contid) {
-        Owner::Nobody | Owner::Writer => Ok(contid),
+        Owner::Nobody | Owner::Writer | Owner::Exited => Ok(contid),
         Owner::AncestorOfWriter | Owner::Other => Err(SetError::OwnedByOther),
     }
 }
@@ -335,7 +343,7 @@ mod tests {
 
     #[test]
     fn refuses_a_second_set_unless_nested() {
-        for owner in [Owner::Nobody, Owner::Writer, Owner::Other] {
+        for owner in [Owner::Nobody, Owner::Writer, Owner::Other, Owner::Exited] {
             let facts = SetFacts {
                 old_contid: 7,
                 old_owner: owner,
@@ -364,6 +372,18 @@ mod tests {
         );
         // The owner may put more tasks into its container.
         assert_eq!(decide(b"42", allowed(), Owner::Writer), Ok(42));
+    }
+
+    #[test]
+    fn opens_the_id_of_an_orchestrator_that_exited() {
+        assert_eq!(decide(b"42", allowed(), Owner::Exited), Ok(42));
+        // An exited owner of the target's current ID makes no nested set.
+        let set_before = SetFacts {
+            old_contid: 7,
+            old_owner: Owner::Exited,
+            ..allowed()
+        };
+        assert_eq!(decide(b"42", set_before, Owner::Exited), Err(errno::EEXIST));
     }
 
     #[test]
@@ -402,9 +422,9 @@ mod tests {
         #[test]
         fn first_failing_rule_decides(
             enabled: bool, capable: bool, children: bool, single: bool,
-            itself: bool, descendant: bool, old_set: bool, old_owner in 0..4u8, new_owner in 0..4u8,
+            itself: bool, descendant: bool, old_set: bool, old_owner in 0..5u8, new_owner in 0..5u8,
         ) {
-            let owner = |n| [Owner::Nobody, Owner::Writer, Owner::AncestorOfWriter, Owner::Other][usize::from(n)];
+            let owner = |n| [Owner::Nobody, Owner::Writer, Owner::AncestorOfWriter, Owner::Other, Owner::Exited][usize::from(n)];
             let facts = SetFacts {
                 audit_enabled: enabled,
                 writer_capable: capable,
