@@ -26,6 +26,7 @@ HOST_PROGRAMS=(
 	/usr/sbin/audisp-remote /usr/sbin/audisp-syslog
 	/usr/bin/unshare /usr/bin/nsenter /usr/bin/setpriv
 	/usr/bin/newuidmap /usr/bin/newgidmap
+	/usr/bin/crun /usr/sbin/runc
 )
 
 copy_with_libs() {
@@ -115,14 +116,66 @@ build_root() {
 	install -m 0755 "$GUEST/run-tests" "$ROOT/usr/local/bin/run-tests"
 	install -D -m 0644 "$GUEST/testlib.sh" "$ROOT/usr/local/lib/auditns/testlib.sh"
 	install -D -m 0644 "$GUEST/collect.sh" "$ROOT/usr/local/lib/auditns/collect.sh"
+	install -D -m 0644 "$GUEST/oci-tagging.sh" "$ROOT/usr/local/lib/auditns/oci-tagging.sh"
 	cp -a "$GUEST/tests/." "$ROOT/auditns/tests/"
 	copy_example_rules
 	copy_rsyslog
+	build_oci_parts
 	install -m 0644 "$MODULE" "$ROOT/lib/modules/auditns.ko"
 	# The workspace's binaries (samples, test helpers); 'make samples' built them.
 	for bin in $(workspace_binaries); do
 		[ -x "$BIN_DIR/$bin" ] || die "$BIN_DIR/$bin is not built: run 'make samples'"
 		copy_with_libs "$BIN_DIR/$bin" "/usr/local/bin/$bin"
+	done
+	# auditns-runtime runs the runtime its name ends in (runtimes.rst).
+	ln -s auditns-runtime "$ROOT/usr/local/bin/auditns-crun"
+	ln -s auditns-runtime "$ROOT/usr/local/bin/auditns-runc"
+}
+
+# An OCI bundle's parts for the runtime tests: a busybox root file system
+# (busybox hard-linked, so the image holds it once) and, for each runtime,
+# its own default config.json ("crun spec", "runc spec") made to run as
+# ids 100000-165535 in a user namespace, without a terminal. A test fills
+# in the command (@CMD@), annotations (@ANNOTATIONS@) and extra mounts
+# (@MOUNTS@) with sed; see oci_bundle in testlib.sh.
+OCI_DIR=/auditns/oci
+build_oci_parts() {
+	local runtime spec applet
+	mkdir -p "$ROOT$OCI_DIR/rootfs"/{bin,proc,dev,sys,tmp,etc/audit,run,var/log/audit,usr,lib,lib64}
+	ln "$ROOT/bin/busybox" "$ROOT$OCI_DIR/rootfs/bin/busybox"
+	for applet in $(/usr/bin/busybox --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$ROOT$OCI_DIR/rootfs/bin/$applet"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT$OCI_DIR/rootfs/etc/passwd"
+	printf 'root:x:0:\n' >"$ROOT$OCI_DIR/rootfs/etc/group"
+	for runtime in crun runc; do
+		spec=$(mktemp -d)
+		(cd "$spec" && "$runtime" spec) || die "$runtime spec failed"
+		python3 - "$spec/config.json" "$OCI_DIR/rootfs" >"$ROOT$OCI_DIR/config-$runtime.json" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["root"] = {"path": sys.argv[2], "readonly": True}
+process = config["process"]
+process["terminal"] = False
+process["args"] = ["/bin/sh", "-c", "@CMD@"]
+for kind in ("bounding", "effective", "permitted"):
+    process["capabilities"][kind] += ["CAP_AUDIT_CONTROL", "CAP_SETUID", "CAP_SETGID",
+                                      "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"]
+linux = config["linux"]
+linux["namespaces"].append({"type": "user"})
+linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+config["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+                         "options": ["nosuid", "nodev", "mode=1777"]})
+config["annotations"] = {"@ANNOTATIONS@": ""}
+text = json.dumps(config, indent=1)
+# Placeholders that sed replaces with JSON text.
+text = text.replace('"@ANNOTATIONS@": ""', "@ANNOTATIONS@")
+text = text.replace('\n ],\n "linux"', "@MOUNTS@\n ],\n \"linux\"", 1)
+assert "@MOUNTS@" in text
+print(text)
+PY
+		rm -rf "$spec"
 	done
 }
 

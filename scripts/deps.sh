@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
 	util-linux git python3 make rsync ccache g++ audispd-plugins
 	# The libraries of rsyslog, which qemu/mkinitramfs.sh unpacks.
 	libestr0 libfastjson4 liblognorm5
+	# The OCI runtimes that auditns-runtime drives in the guest (no daemon).
+	crun runc
 )
 
 debian_packages() {
