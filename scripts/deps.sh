@@ -12,8 +12,9 @@ DEBIAN_PACKAGES=(
 	util-linux git python3 make rsync ccache g++ audispd-plugins
 	# The libraries of rsyslog, which qemu/mkinitramfs.sh unpacks.
 	libestr0 libfastjson4 liblognorm5
-	# The OCI runtimes that auditns-runtime drives in the guest (no daemon).
-	crun runc
+	# The OCI runtimes that auditns-runtime drives in the guest, and podman
+	# with conmon, which the podman image carries (no daemon starts).
+	crun runc podman
 )
 
 debian_packages() {

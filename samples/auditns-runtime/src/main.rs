@@ -39,6 +39,9 @@ use std::time::Duration;
 /// `AUDIT_VIRT_CONTROL` of `<uapi/linux/audit.h>`.
 const AUDIT_VIRT_CONTROL: u16 = 2500;
 
+/// Where the real runtime is looked for when the caller gives no PATH.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /// The wrapper's failure, before the real runtime ran.
 const WRAPPER_FAILED: u8 = 1;
 
@@ -62,16 +65,17 @@ fn real_runtime(option: Option<&str>) -> Result<PathBuf, String> {
                 .filter(|p| !p.is_empty())
         })
         .unwrap_or_else(|| by_name.to_string());
+    // Engines may run the runtime without PATH (podman's kill does): then
+    // the usual directories.
     let candidates: Vec<PathBuf> = if named.contains('/') {
         vec![PathBuf::from(&named)]
     } else {
-        std::env::var_os("PATH")
-            .map(|path| {
-                std::env::split_paths(&path)
-                    .map(|dir| dir.join(&named))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let path = std::env::var_os("PATH")
+            .filter(|path| !path.is_empty())
+            .unwrap_or_else(|| DEFAULT_PATH.into());
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(&named))
+            .collect()
     };
     candidates
         .into_iter()
