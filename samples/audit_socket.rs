@@ -52,7 +52,13 @@ impl AuditSocket {
     /// Opens a socket to the kernel's audit.
     pub fn open() -> io::Result<Self> {
         // SAFETY: plain socket(2) call; the result is checked.
-        let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, NETLINK_AUDIT) };
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                NETLINK_AUDIT,
+            )
+        };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }

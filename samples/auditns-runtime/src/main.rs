@@ -111,6 +111,21 @@ fn exit_code(status: libc::c_int) -> u8 {
     }
 }
 
+/// Ends the wrapper as the runtime ended: with its exit status, or by the
+/// signal that killed it, so that a supervisor sees what it would see
+/// without the wrapper.
+fn finish(status: libc::c_int) -> ExitCode {
+    if libc::WIFSIGNALED(status) {
+        let signal = libc::WTERMSIG(status);
+        // SAFETY: plain signal calls on the wrapper itself.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::kill(libc::getpid(), signal);
+        }
+    }
+    ExitCode::from(exit_code(status))
+}
+
 fn write_all_fd(fd: libc::c_int, bytes: &[u8]) {
     // SAFETY: `bytes` is valid for reads of its length; a short or failed
     // write shows as a short read on the other side.
@@ -152,22 +167,14 @@ fn wait_for(pid: libc::pid_t) -> io::Result<libc::c_int> {
 /// once and any later `exec` may join the container (see
 /// container-id.rst). Reports the runner's PID and the write's errno (0
 /// when set) on `report`.
-fn run_setter(
-    contid: u64,
-    argv: &[CString],
-    go: libc::c_int,
-    go_writer: libc::c_int,
-    report: libc::c_int,
-) -> ! {
+fn run_setter(contid: u64, argv: &[CString], go: &Pipe, report: &Pipe) -> ! {
     // SAFETY: this process has one thread (the wrapper starts none).
     let runner = unsafe { libc::fork() };
     if runner == 0 {
-        // SAFETY: closing descriptors this process owns.
-        unsafe {
-            libc::close(go_writer);
-            libc::close(report);
-        }
-        run_runner(argv, go);
+        go.close_writer();
+        report.close_reader();
+        report.close_writer();
+        run_runner(argv, go.reader());
     }
     let errno = if runner < 0 {
         io::Error::last_os_error()
@@ -184,7 +191,7 @@ fn run_setter(
     let mut message = [0u8; 8];
     message[..4].copy_from_slice(&runner.to_ne_bytes());
     message[4..].copy_from_slice(&errno.to_ne_bytes());
-    write_all_fd(report, &message);
+    write_all_fd(report.writer(), &message);
     // SAFETY: _exit is always safe to call.
     unsafe { libc::_exit(0) }
 }
@@ -200,6 +207,10 @@ fn run_runner(argv: &[CString], go: libc::c_int) -> ! {
     }
     let mut pointers: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     pointers.push(std::ptr::null());
+    // Rust's runtime ignores SIGPIPE; the runtime and what it starts get
+    // the default, as from a shell.
+    // SAFETY: plain signal disposition.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     // SAFETY: `pointers` is a null-terminated array of C strings that
     // outlive the call.
     unsafe { libc::execv(pointers[0], pointers.as_ptr()) };
@@ -240,70 +251,189 @@ impl std::fmt::Display for TagError {
 ///
 /// A setter process forks the runner, sets the runner's ID (it must descend
 /// from the writer) and exits; the wrapper is a child subreaper meanwhile,
-/// so that the runner becomes its child and it can wait for it.
+/// so that the runner becomes its child and it can wait for it. While it
+/// waits, the signals a supervisor sends go on to the runtime.
 fn run_tagged(
     argv: &[CString],
     contid: u64,
     started: impl FnOnce(),
 ) -> Result<libc::c_int, TagError> {
-    let mut go = [0; 2];
-    let mut report = [0; 2];
-    // SAFETY: each array has room for two descriptors.
-    if unsafe { libc::pipe2(go.as_mut_ptr(), libc::O_CLOEXEC) } != 0
-        || unsafe { libc::pipe2(report.as_mut_ptr(), libc::O_CLOEXEC) } != 0
-    {
-        return Err(TagError::Wrapper(io::Error::last_os_error()));
-    }
-    // SAFETY: plain prctl; undone below once the runner is the wrapper's.
-    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
-        return Err(TagError::Wrapper(io::Error::last_os_error()));
-    }
+    let go = Pipe::new().map_err(TagError::Wrapper)?;
+    let report = Pipe::new().map_err(TagError::Wrapper)?;
+    let subreaper = Subreaper::become_one().map_err(TagError::Wrapper)?;
     // SAFETY: the wrapper has one thread; the child runs run_setter(),
-    // which exits or execs.
+    // which exits.
     let setter = unsafe { libc::fork() };
     if setter == 0 {
-        // SAFETY: closing the ends that belong to the wrapper.
-        unsafe { libc::close(report[0]) };
-        run_setter(contid, argv, go[0], go[1], report[1]);
+        run_setter(contid, argv, &go, &report);
     }
-    // SAFETY: closing the ends that belong to the setter and runner.
-    unsafe {
-        libc::close(go[0]);
-        libc::close(report[1]);
-    }
-    let release = |go_writer: libc::c_int| {
-        // SAFETY: closing the wrapper's write end of `go`.
-        unsafe { libc::close(go_writer) };
-    };
     if setter < 0 {
-        let err = io::Error::last_os_error();
-        release(go[1]);
-        return Err(TagError::Wrapper(err));
+        return Err(TagError::Wrapper(io::Error::last_os_error()));
     }
+    go.close_reader();
+    report.close_writer();
     let mut message = [0u8; 8];
-    let reported = read_exact_fd(report[0], &mut message);
-    // SAFETY: closing the wrapper's read end of `report`.
-    unsafe { libc::close(report[0]) };
+    let reported = read_exact_fd(report.reader(), &mut message);
     let setter_status = wait_for(setter);
-    // SAFETY: plain prctl: the runner is the wrapper's child now (its parent
-    // exited), and later orphans go where they would without the wrapper.
-    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) };
+    // The setter has exited: the runner, if it was forked, is the
+    // wrapper's child now.
+    drop(subreaper);
     let runner = i32::from_ne_bytes(message[..4].try_into().unwrap());
     let errno = i32::from_ne_bytes(message[4..].try_into().unwrap());
     if !reported || setter_status.is_err() || runner <= 0 || errno != 0 {
-        release(go[1]);
-        if reported && runner > 0 {
-            let _ = wait_for(runner);
-        }
+        // The runner, if any, sees end-of-file and exits without running
+        // anything; reap it, known or not.
+        drop(go);
+        reap_children();
         return Err(match (reported, errno) {
             (true, errno) if errno != 0 => TagError::Refused(errno),
             _ => TagError::Wrapper(io::Error::other("the setter process failed")),
         });
     }
     started();
-    write_all_fd(go[1], b"g");
-    release(go[1]);
-    wait_for(runner).map_err(TagError::Wrapper)
+    forward_signals_to(runner);
+    write_all_fd(go.writer(), b"g");
+    drop(go);
+    let status = wait_for(runner).map_err(TagError::Wrapper);
+    forward_signals_to(0);
+    status
+}
+
+/// A pipe whose ends are closed when it is dropped, if still open.
+struct Pipe {
+    reader: std::cell::Cell<libc::c_int>,
+    writer: std::cell::Cell<libc::c_int>,
+}
+
+impl Pipe {
+    fn new() -> io::Result<Self> {
+        let mut ends = [0; 2];
+        // SAFETY: `ends` has room for two descriptors.
+        if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self {
+            reader: std::cell::Cell::new(ends[0]),
+            writer: std::cell::Cell::new(ends[1]),
+        })
+    }
+
+    fn reader(&self) -> libc::c_int {
+        self.reader.get()
+    }
+
+    fn writer(&self) -> libc::c_int {
+        self.writer.get()
+    }
+
+    fn close_reader(&self) {
+        close_once(&self.reader);
+    }
+
+    fn close_writer(&self) {
+        close_once(&self.writer);
+    }
+}
+
+/// Closes the descriptor in `fd` unless it was closed before (-1).
+fn close_once(fd: &std::cell::Cell<libc::c_int>) {
+    let number = fd.replace(-1);
+    if number >= 0 {
+        // SAFETY: the descriptor is owned by the pipe, which forgets it.
+        unsafe { libc::close(number) };
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        self.close_reader();
+        self.close_writer();
+    }
+}
+
+/// The wrapper as a child subreaper, as it was before when dropped.
+struct Subreaper {
+    before: libc::c_int,
+}
+
+impl Subreaper {
+    fn become_one() -> io::Result<Self> {
+        let mut before: libc::c_int = 0;
+        // SAFETY: plain prctl calls; `before` is valid for the write.
+        unsafe {
+            if libc::prctl(
+                libc::PR_GET_CHILD_SUBREAPER,
+                &mut before as *mut libc::c_int,
+            ) != 0
+                || libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(Self { before })
+    }
+}
+
+impl Drop for Subreaper {
+    fn drop(&mut self) {
+        // SAFETY: plain prctl; later orphans go where they would without
+        // the wrapper.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, self.before, 0, 0, 0) };
+    }
+}
+
+/// Reaps every child that has exited or will: after a failed set, the only
+/// children are the setter (reaped) and the runner, which exits at once.
+fn reap_children() {
+    let mut status = 0;
+    // SAFETY: `status` is valid for writes.
+    while unsafe { libc::waitpid(-1, &mut status, 0) } > 0
+        || io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+    {}
+}
+
+/// The runner that signals go to, 0 for none.
+static SIGNAL_TARGET: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The signals a supervisor sends to stop or reload its runtime. SIGINT and
+/// SIGQUIT come from a terminal to its whole foreground process group, the
+/// runtime included: the wrapper ignores them while it waits.
+const FORWARDED_SIGNALS: &[libc::c_int] = &[
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+];
+
+extern "C" fn forward_signal(signal: libc::c_int) {
+    let target = SIGNAL_TARGET.load(std::sync::atomic::Ordering::Relaxed);
+    if target > 0 {
+        // SAFETY: kill() is async-signal-safe.
+        unsafe { libc::kill(target, signal) };
+    }
+}
+
+/// Sends the forwarded signals to `runner` from now on; 0 restores their
+/// default actions.
+fn forward_signals_to(runner: libc::pid_t) {
+    SIGNAL_TARGET.store(runner, std::sync::atomic::Ordering::Relaxed);
+    let (forwarded, terminal) = if runner > 0 {
+        (
+            forward_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            libc::SIG_IGN,
+        )
+    } else {
+        (libc::SIG_DFL, libc::SIG_DFL)
+    };
+    for &signal in FORWARDED_SIGNALS {
+        // SAFETY: the handler only loads an atomic and calls kill().
+        unsafe { libc::signal(signal, forwarded) };
+    }
+    for signal in [libc::SIGINT, libc::SIGQUIT] {
+        // SAFETY: plain signal dispositions.
+        unsafe { libc::signal(signal, terminal) };
+    }
 }
 
 /// Runs the runtime untagged and waits for it.
@@ -329,6 +459,42 @@ fn query_state(runtime: &Path, globals: &[String], id: &str) -> Option<oci::Cont
         .success()
         .then(|| oci::parse_state(&output.stdout))
         .flatten()
+}
+
+/// A process that has audit container ID `contid`, if any.
+fn process_with_contid(contid: u64) -> Option<i32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|&pid| process_contid(pid) == Some(contid))
+}
+
+/// The audit container ID of a container's init, `pid` as the runtime's
+/// state gave it: read through a pidfd, and taken only if the pidfd's
+/// process still lives and the state still names it, so that a PID reused
+/// in between cannot lend another process's ID.
+fn init_contid(runtime: &Path, globals: &[String], id: &str, pid: i32) -> Option<u64> {
+    // SAFETY: pidfd_open(2) takes a PID and flags and returns a descriptor
+    // or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as libc::c_int;
+    if pidfd < 0 {
+        return None;
+    }
+    let contid = process_contid(pid);
+    // SAFETY: signal 0 only checks that the pidfd's process lives.
+    let alive = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd,
+            0,
+            std::ptr::null::<u8>(),
+            0,
+        )
+    } == 0;
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(pidfd) };
+    let same = query_state(runtime, globals, id).and_then(|s| s.pid) == Some(pid);
+    contid.filter(|_| alive && same)
 }
 
 /// The audit container ID of a process, `None` if it cannot be read.
@@ -435,6 +601,15 @@ impl Invocation {
             Err(err) => return fail(format!("{}: {err}", config_file.display())),
         };
         let contid = facts.contid.unwrap_or_else(|| oci::derive_contid(id));
+        // The kernel lets anyone allowed to set IDs join an ID whose setter
+        // has exited, which is how exec works; a new container must not
+        // join a running one, whatever its configuration asks.
+        if let Some(pid) = process_with_contid(contid) {
+            return fail(format!(
+                "audit container ID {contid} is in use (by PID {pid}): {} refused",
+                self.command
+            ));
+        }
         let bundle = args.bundle.clone().unwrap_or_else(|| {
             std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string())
         });
@@ -479,7 +654,7 @@ impl Invocation {
             record.success = code == 0;
             log_control(&record);
         }
-        ExitCode::from(code)
+        finish(status)
     }
 
     /// `exec`: the new process gets the ID of the container's init.
@@ -491,15 +666,21 @@ impl Invocation {
         let state = query_state(&self.runtime, &self.globals, id);
         let pid = state.as_ref().and_then(|s| s.pid);
         let Some(pid) = pid else {
-            // No such container, or not running: the runtime says which.
-            return exec_runtime(&self.runtime, &self.argv_strings());
+            if self.allow_untagged {
+                // No such container, or not running: the runtime says which.
+                return exec_runtime(&self.runtime, &self.argv_strings());
+            }
+            return fail(format!(
+                "exec: container {id} has no running init that {} state shows: exec refused",
+                self.runtime_name
+            ));
         };
         let mut record = ControlRecord {
             pid: Some(pid),
             bundle: state.as_ref().and_then(|s| s.bundle.as_deref()),
             ..self.record("exec", id)
         };
-        let contid = match process_contid(pid) {
+        let contid = match init_contid(&self.runtime, &self.globals, id, pid) {
             Some(CONTID_UNSET) | None if self.allow_untagged => {
                 eprintln!(
                     "auditns-runtime: container {id} has no audit container ID; \
@@ -528,7 +709,7 @@ impl Invocation {
             })
         });
         match status {
-            Ok(status) => ExitCode::from(exit_code(status)),
+            Ok(status) => finish(status),
             Err(err) => {
                 log_control(&record);
                 fail(err)
@@ -573,7 +754,7 @@ impl Invocation {
                 ..self.record("stop", &id)
             });
         }
-        ExitCode::from(code)
+        finish(status)
     }
 
     fn argv_strings(&self) -> Vec<String> {

@@ -13,13 +13,14 @@ pub const CONTID_UNSET: u64 = u64::MAX;
 /// The annotation that chooses a container's audit container ID.
 pub const CONTID_ANNOTATION: &str = "org.auditns.contid";
 
-/// Annotations that name a container, the first present wins: the
-/// project's own, then those that CRI runtimes and nerdctl set.
+/// Annotations that name a container, the first present wins: those that
+/// CRI runtimes and nerdctl set, which a user cannot override, then the
+/// project's own.
 pub const NAME_ANNOTATIONS: &[&str] = &[
-    "org.auditns.name",
     "io.kubernetes.cri.container-name",
     "io.kubernetes.cri-o.ContainerName",
     "nerdctl/name",
+    "org.auditns.name",
 ];
 
 /// The wrapper's own options, removed before the real runtime sees the
@@ -47,13 +48,20 @@ pub struct CommandLine {
 }
 
 /// Global options of crun and runc that take a value in the next word.
+/// runc also takes each with one dash.
 const GLOBALS_WITH_VALUE: &[&str] = &[
     "--root",
     "--log",
     "--log-format",
+    "--log-level",
     "--criu",
     "--rootless",
     "--cgroup-manager",
+    "-root",
+    "-log",
+    "-log-format",
+    "-criu",
+    "-rootless",
 ];
 
 /// Splits the wrapper's arguments (without the program name).
@@ -107,6 +115,7 @@ fn options_with_value(command: &str) -> &'static [&'static str] {
             "-f",
             "--console-socket",
             "--pid-file",
+            "--pidfd-socket",
             "--preserve-fds",
         ],
         "exec" => &[
@@ -124,7 +133,10 @@ fn options_with_value(command: &str) -> &'static [&'static str] {
             "--cap",
             "-c",
             "--preserve-fds",
+            "--pidfd-socket",
             "--cgroup",
+            "--additional-gids",
+            "-g",
         ],
         _ => &[],
     }
@@ -352,11 +364,13 @@ fn untrusted_field(out: &mut String, key: &str, value: Option<&str>) {
     let _ = write!(out, " {key}=");
     match value {
         None => out.push('?'),
+        // The kernel wraps a user message in msg='...': a quote of either
+        // kind goes into hex too.
         Some(value)
             if !value.is_empty()
                 && value
                     .bytes()
-                    .all(|b| (0x21..0x7f).contains(&b) && b != b'"') =>
+                    .all(|b| (0x21..0x7f).contains(&b) && b != b'"' && b != b'\'') =>
         {
             let _ = write!(out, "\"{value}\"");
         }
@@ -411,6 +425,9 @@ mod tests {
              --auditns-allow-untagged create --bundle /b c1",
         ))
         .unwrap();
+        let dash =
+            split_command_line(&words("-root /run/x -log-format json exec c1 true")).unwrap();
+        assert_eq!(dash.command.as_deref(), Some("exec"));
         assert_eq!(line.wrapper.runtime.as_deref(), Some("/usr/bin/runc"));
         assert!(line.wrapper.allow_untagged);
         assert_eq!(
@@ -446,6 +463,10 @@ mod tests {
         );
         assert_eq!(exec.id.as_deref(), Some("c2"));
         assert!(exec.detach);
+        let gids = parse_command_args("exec", &words("-g 10 --pidfd-socket /s c4 true"));
+        assert_eq!(gids.id.as_deref(), Some("c4"));
+        let pidfd = parse_command_args("create", &words("--pidfd-socket /s --bundle /b c5"));
+        assert_eq!(pidfd.id.as_deref(), Some("c5"));
         let run = parse_command_args("run", &words("-b /bundle -d -- c3"));
         assert_eq!(run.id.as_deref(), Some("c3"));
         assert_eq!(run.bundle.as_deref(), Some("/bundle"));
@@ -562,6 +583,11 @@ mod tests {
             "virt=oci op=start reason=create vm=776562207265733D73756363657373 oci-id=\"c1\" \
              bundle=\"/var/b\" contid=42 vm-pid=100 runtime=\"/usr/bin/crun\" res=failed"
         );
+        let quoted = ControlRecord {
+            oci_id: "it's",
+            ..record
+        };
+        assert!(quoted.text().contains(" oci-id=69742773 "));
         let unset = ControlRecord {
             name: None,
             contid: CONTID_UNSET,
