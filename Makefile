@@ -33,7 +33,7 @@ CARGO := $(HOME)/.cargo/bin/cargo
 # make test ends with the time of every step it ran, builds included.
 test: export AUDITNS_STEP_LOG := /tmp/auditns-steps.$(shell echo $$$$)
 
-.PHONY: all deps kernel module samples initramfs run test host-test \
+.PHONY: all deps kernel module samples userspace initramfs run test host-test \
 	guest-test check bench bench-collect bench-ns bench-kernels hostile-full \
 	clean distclean
 
@@ -51,7 +51,10 @@ module: kernel
 samples: deps
 	@scripts/step.sh "samples" $(CARGO) build --release --bins --quiet
 
-initramfs: module samples
+userspace: deps
+	@scripts/userspace.sh >/dev/null
+
+initramfs: module samples userspace
 	@qemu/mkinitramfs.sh
 
 run: all

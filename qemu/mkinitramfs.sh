@@ -94,6 +94,17 @@ copy_rsyslog() {
 	done
 }
 
+# Debian's audit tools with the userspace companion series, beside the
+# unmodified ones that every test uses unless it says otherwise.
+PATCHED_AUDIT_DIR=/opt/auditns-audit/sbin
+copy_patched_audit_tools() {
+	local bin tool
+	bin=$("$AUDITNS_TOP/scripts/userspace.sh")
+	for tool in "$bin"/*; do
+		copy_with_libs "$tool" "$PATCHED_AUDIT_DIR/$(basename "$tool")"
+	done
+}
+
 build_root() {
 	local program applet bin
 	rm -rf "$ROOT"
@@ -120,6 +131,7 @@ build_root() {
 	cp -a "$GUEST/tests/." "$ROOT/auditns/tests/"
 	copy_example_rules
 	copy_rsyslog
+	copy_patched_audit_tools
 	build_oci_parts
 	install -m 0644 "$MODULE" "$ROOT/lib/modules/auditns.ko"
 	# The workspace's binaries (samples, test helpers); 'make samples' built them.

@@ -15,6 +15,8 @@ DEBIAN_PACKAGES=(
 	# The OCI runtimes that auditns-runtime drives in the guest, and podman
 	# with conmon, which the podman image carries (no daemon starts).
 	crun runc podman
+	# Unpacking and patching Debian's audit source (scripts/userspace.sh).
+	dpkg-dev patch
 )
 
 debian_packages() {
