@@ -27,7 +27,7 @@ crun) first_contid=2201 ;;
 *) first_contid=2301 ;;
 esac
 cleanup() {
-	for id in $first $second $runtime-3 $runtime-4; do
+	for id in $first $second $runtime-4; do
 		"$runtime" kill "$id" KILL >/dev/null 2>&1
 		"$runtime" delete --force "$id" >/dev/null 2>&1
 	done
@@ -89,13 +89,6 @@ expect_match "the exec'd process's open" 'type=PATH .*name="/tmp/oci-exec-probe"
 expect_match "their CONTAINER_ID records" "contid=$first_contid\$" "$events"
 expect_eq "nothing of the second container" 0 "$(echo "$events" | grep -c "contid=$second_contid")"
 
-# A new container may not join a running one's ID, whatever its
-# configuration asks (the kernel would let it: the ID's setter has exited).
-oci_bundle "$dir/3" "$runtime" 'exec sleep 300' "$(oci_contid_annotation "$first_contid")"
-expect_fail_with "a create with a running container's ID" \
-	"^auditns-runtime: audit container ID $first_contid is in use \\(by PID [0-9]+\\): create refused\$" \
-	wrap create --no-pivot --bundle "$dir/3" "$runtime-3"
-expect_eq "no third container" "" "$(oci_containers "$runtime" | grep -x "$runtime-3")"
 # exec fails closed: no running init, no exec.
 expect_fail_with "an exec into no container" "^auditns-runtime: exec: container nosuch has no running init" \
 	wrap exec nosuch true

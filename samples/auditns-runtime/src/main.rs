@@ -223,10 +223,20 @@ fn run_runner(argv: &[CString], go: libc::c_int) -> ! {
     unsafe { libc::_exit(127) }
 }
 
+/// Whether a process may join an ID that other processes have.
+enum Join {
+    /// `exec`: the new process joins its container.
+    Allow,
+    /// `create`, `run`: a new container has an ID of its own.
+    Refuse,
+}
+
 /// Why the runtime did not run with its ID.
 enum TagError {
     /// The kernel refused the ID, with this errno.
     Refused(i32),
+    /// A new container's ID is held by this process.
+    InUse(i32),
     /// A system call of the wrapper failed.
     Wrapper(io::Error),
 }
@@ -240,6 +250,7 @@ impl std::fmt::Display for TagError {
                 errno_name(*errno),
                 io::Error::from_raw_os_error(*errno)
             ),
+            Self::InUse(pid) => write!(f, "in use (by PID {pid})"),
             Self::Wrapper(err) => write!(f, "{err}"),
         }
     }
@@ -556,9 +567,20 @@ impl Invocation {
 
     /// Runs the runtime with `contid`, or untagged if allowed when the ID
     /// cannot be set. `started` runs once the runtime's process has its ID.
-    fn run(&self, contid: u64, started: impl FnOnce()) -> Result<libc::c_int, String> {
+    fn run(&self, contid: u64, join: Join, started: impl FnOnce()) -> Result<libc::c_int, String> {
         let argv = self.argv()?;
-        match run_tagged(&argv, contid, started) {
+        // The kernel lets anyone allowed to set IDs join an ID whose setter
+        // has exited, which is how exec works; a new container must not
+        // join a running one, whatever its configuration asks.
+        let in_use = match join {
+            Join::Refuse => process_with_contid(contid),
+            Join::Allow => None,
+        };
+        let tagged = match in_use {
+            Some(pid) => Err(TagError::InUse(pid)),
+            None => run_tagged(&argv, contid, started),
+        };
+        match tagged {
             Ok(status) => Ok(status),
             Err(err) if self.allow_untagged => {
                 eprintln!(
@@ -601,15 +623,6 @@ impl Invocation {
             Err(err) => return fail(format!("{}: {err}", config_file.display())),
         };
         let contid = facts.contid.unwrap_or_else(|| oci::derive_contid(id));
-        // The kernel lets anyone allowed to set IDs join an ID whose setter
-        // has exited, which is how exec works; a new container must not
-        // join a running one, whatever its configuration asks.
-        if let Some(pid) = process_with_contid(contid) {
-            return fail(format!(
-                "audit container ID {contid} is in use (by PID {pid}): {} refused",
-                self.command
-            ));
-        }
         let bundle = args.bundle.clone().unwrap_or_else(|| {
             std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string())
         });
@@ -621,7 +634,7 @@ impl Invocation {
         };
         let detached_run = self.command == "run" && args.detach;
         let foreground_run = self.command == "run" && !detached_run;
-        let status = self.run(contid, || {
+        let status = self.run(contid, Join::Refuse, || {
             if foreground_run {
                 // A foreground run returns when the container has exited:
                 // its start is recorded when the runtime gets it.
@@ -702,7 +715,7 @@ impl Invocation {
             Some(contid) => contid,
         };
         record.contid = contid;
-        let status = self.run(contid, || {
+        let status = self.run(contid, Join::Allow, || {
             log_control(&ControlRecord {
                 success: true,
                 ..record
