@@ -55,9 +55,9 @@ layout() {
 # Tests named 9x-* check the whole guest (its console, kmemleak) and run
 # last in every guest. A test whose header says "auditns: runs alone" times
 # the kernel's answers: it runs after the others, in a guest of its own,
-# with no other guest competing for the host's CPUs. One that says
-# "auditns: needs podman" runs in a guest of its own beside the others,
-# with the podman image (qemu/mkinitramfs.sh).
+# with no other guest competing for the host's CPUs. If one says
+# "auditns: needs podman", the parallel guests boot with the podman image
+# (qemu/mkinitramfs.sh) unpacked over the main one.
 GUEST_JOBS=${GUEST_JOBS:-$guest_jobs}
 TEST_TIMES=$AUDITNS_CACHE/test-times
 guest_logs=$logs/guests
@@ -180,7 +180,8 @@ suite_report() {
 guest_suite() {
 	local suite=$1 dir name k shards
 	shift
-	local -a vm_options=() tests=() tail=() parallel=() alone=() podman=() names=()
+	local podman=
+	local -a vm_options=() tests=() tail=() parallel=() alone=() names=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		vm_options+=("$1")
 		shift
@@ -197,10 +198,9 @@ guest_suite() {
 		9[0-9]-*) tail+=("$name") ;;
 		*) if grep -q '^# auditns: runs alone' "$dir/$name"; then
 			alone+=("$name")
-		elif grep -q '^# auditns: needs podman' "$dir/$name"; then
-			podman+=("$name")
 		else
 			parallel+=("$name")
+			! grep -q '^# auditns: needs podman' "$dir/$name" || podman=1
 		fi ;;
 		esac
 	done
@@ -218,15 +218,11 @@ guest_suite() {
 		done
 		[ ${#mine[@]} -gt 0 ] || [ ${#tail[@]} -gt 0 ] || continue
 		names+=("$suite-$((k + 1))")
-		guest_run "$suite-$((k + 1))" "$suite" "${vm_options[@]}" -- "${mine[@]}" "${tail[@]}" &
+		# A test that starts podman may be dealt to any of them: with one,
+		# they boot with the podman image unpacked over the main one.
+		VM_EXTRA_INITRD=${podman:+$(out_dir)/initramfs-podman.cpio.gz} \
+			guest_run "$suite-$((k + 1))" "$suite" "${vm_options[@]}" -- "${mine[@]}" "${tail[@]}" &
 	done
-	# The tests that start podman boot with the podman image unpacked over
-	# the main one, beside the other guests.
-	if [ ${#podman[@]} -gt 0 ]; then
-		names+=("$suite-podman")
-		VM_EXTRA_INITRD=$(out_dir)/initramfs-podman.cpio.gz \
-			guest_run "$suite-podman" "$suite" "${vm_options[@]}" -- "${podman[@]}" "${tail[@]}" &
-	fi
 	wait
 	if [ ${#alone[@]} -gt 0 ]; then
 		names+=("$suite-alone")
