@@ -18,13 +18,15 @@ use crate::namespace::Namespace;
 use crate::rule;
 use kernel::{bindings, prelude::*};
 
-/// The lists a rule dump goes through, in order.
-const DUMP_LISTS: [u32; 5] = [
+/// The lists a rule dump goes through, in upstream's order (that of the
+/// lists' numbers).
+const DUMP_LISTS: [u32; 6] = [
     rule::list::USER,
     rule::list::TASK,
     rule::list::EXIT,
     rule::list::EXCLUDE,
     rule::list::FS,
+    rule::list::URING_EXIT,
 ];
 
 /// Starts the dump of `ns`'s rules in answer to `nlh`, in `skb`.
