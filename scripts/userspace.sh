@@ -18,7 +18,8 @@ UPSTREAM_VERSION=3.0.9
 PATCHES=$AUDITNS_TOP/userspace/patches
 # The series without its cover letter (0000).
 mapfile -t SERIES < <(ls "$PATCHES"/[0-9][0-9][0-9][0-9]-*.patch | grep -v '/0000-')
-key=$(sha_of "${SERIES[@]}" "$0" | cut -c1-12)
+# Contents only: the same series has the same key in every clone.
+key=$(cat "${SERIES[@]}" "$0" | sha256sum | cut -c1-12)
 DEST=$AUDITNS_CACHE/userspace/audit-$UPSTREAM_VERSION-$key
 TOOLS=(auditctl ausearch aureport auditd)
 
