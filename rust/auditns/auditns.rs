@@ -199,7 +199,16 @@ impl hooks::Hooks for State {
     }
 
     fn dump(&self, userns: UserNs, pos: &mut usize, part: DumpPart) -> i32 {
+        // The initial namespace has no state: its dumps are the host's
+        // listing of the others.
+        if userns.is_initial() {
+            return dump::fill_ns_list(&self.ns, pos, part);
+        }
         dump::fill(self.ns.find(userns).as_deref(), pos, part)
+    }
+
+    fn ns_list(&self, msg: NetlinkMsg<'_>, ack: &mut bool) -> i32 {
+        self.ns.ns_list(msg.skb, msg.nlh, ack)
     }
 }
 

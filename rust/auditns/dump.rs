@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `AUDIT_LIST_RULES` as a netlink dump.
+//! `AUDIT_LIST_RULES` and the host's `AUDIT_NS_LIST` as netlink dumps.
 //!
 //! The answer is a netlink dump of the namespace's rules, one rule a
 //! message, in upstream's order (user, task, exit, exclude, filesystem
@@ -15,7 +15,9 @@
 
 use crate::hooks::DumpPart;
 use crate::namespace::Namespace;
+use crate::registry::NsRegistry;
 use crate::rule;
+use crate::status::NS_STATUS_LEN;
 use kernel::{bindings, prelude::*};
 
 /// The lists a rule dump goes through, in upstream's order (that of the
@@ -53,6 +55,72 @@ pub(crate) fn start(
         return Err(Error::from_errno(rc));
     }
     Ok(())
+}
+
+/// Starts the host's `AUDIT_NS_LIST` answer to `nlh`, in `skb`: a dump
+/// for the initial user namespace, which has no state of its own.
+pub(crate) fn start_ns_list(skb: *mut bindings::sk_buff, nlh: *mut bindings::nlmsghdr) -> Result {
+    let header = core::mem::size_of::<bindings::nlmsghdr>();
+    let min_alloc = u32::try_from(NS_STATUS_LEN + 2 * header).unwrap_or(u32::MAX);
+    // SAFETY: `skb` and `nlh` are the request being handled; the dump takes
+    // its own reference to the initial user namespace, which is static.
+    let rc = unsafe {
+        bindings::audit_ext_dump_start(
+            skb,
+            nlh,
+            core::ptr::addr_of_mut!(bindings::init_user_ns),
+            min_alloc,
+        )
+    };
+    if rc < 0 {
+        return Err(Error::from_errno(rc));
+    }
+    Ok(())
+}
+
+/// The next part of the host's `AUDIT_NS_LIST` answer: a `struct
+/// audit_ns_status` for each namespace with state whose user namespace's
+/// inode number is above `pos`, in the order of those numbers, as many as
+/// the part takes. `pos` becomes the last number sent, so a namespace
+/// that comes or goes meanwhile moves no other. Returns what a netlink
+/// dump callback returns.
+pub(crate) fn fill_ns_list(registry: &NsRegistry, pos: &mut usize, part: DumpPart) -> i32 {
+    let after = u32::try_from(*pos).unwrap_or(u32::MAX);
+    let listed = match registry.listed_after(after) {
+        Ok(listed) => listed,
+        Err(err) => return err.to_errno(),
+    };
+    let mut sent = 0;
+    for entry in listed.iter() {
+        let wire = registry.host_status(entry).to_wire();
+        // SAFETY: `part` is the dump's buffer and the dump, from the audit
+        // core's `dump` hook; `wire` is readable for its length.
+        let rc = unsafe {
+            bindings::audit_ext_dump_put(
+                part.skb,
+                part.cb,
+                bindings::AUDIT_NS_LIST as i32,
+                wire.as_ptr().cast(),
+                NS_STATUS_LEN as i32,
+            )
+        };
+        if rc < 0 {
+            // The part is full; the next goes on from `pos`.
+            if sent == 0 {
+                return rc;
+            }
+            break;
+        }
+        *pos = entry.userns as usize;
+        sent += 1;
+    }
+    if sent == 0 {
+        // Done: netlink adds NLMSG_DONE.
+        return 0;
+    }
+    // SAFETY: `skb` is the dump's buffer.
+    let len = unsafe { (*part.skb).len };
+    i32::try_from(len).unwrap_or(i32::MAX)
 }
 
 /// The dump's next part: the rule at `pos` of `ns`'s rules, if any (none

@@ -60,8 +60,8 @@ impl CurrentContext<'_> {
     }
 }
 
-/// A netlink message to the audit socket from outside the initial user
-/// namespace, as the `netlink_msg` hook sees it.
+/// A netlink message to the audit socket, as the `netlink_msg` and
+/// `ns_list` hooks see it.
 pub(crate) struct NetlinkMsg<'a> {
     /// The buffer the message is in.
     pub(crate) skb: *mut bindings::sk_buff,
@@ -69,6 +69,32 @@ pub(crate) struct NetlinkMsg<'a> {
     pub(crate) nlh: *mut bindings::nlmsghdr,
     /// The bytes after the header, as `nlmsg_len` counts them.
     pub(crate) payload: &'a [u8],
+}
+
+impl<'a> NetlinkMsg<'a> {
+    /// The message `nlh` in `skb` and the `ack` flag that audit_receive()
+    /// passes a hook.
+    ///
+    /// # Safety
+    ///
+    /// `nlh` must be a message of `skb` that nlmsg_ok() checked, and `ack`
+    /// valid for writes, both for `'a`.
+    unsafe fn from_raw(
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: *mut bool,
+    ) -> (Self, &'a mut bool) {
+        // SAFETY: the caller guarantees a checked header.
+        let header = unsafe { &*nlh };
+        let header_len = core::mem::size_of::<bindings::nlmsghdr>();
+        let payload_len = (header.nlmsg_len as usize).saturating_sub(header_len);
+        // SAFETY: nlmsg_ok() checked that `nlmsg_len` bytes are in the buffer.
+        let payload =
+            unsafe { core::slice::from_raw_parts(nlh.cast::<u8>().add(header_len), payload_len) };
+        // SAFETY: the caller guarantees `ack` for `'a`.
+        let ack = unsafe { &mut *ack };
+        (Self { skb, nlh, payload }, ack)
+    }
 }
 
 /// A part of a dump that the extension started (`audit_ext_dump_start()`),
@@ -146,6 +172,13 @@ pub(crate) trait Hooks: Sync + Sized {
     /// The next part of a dump started for `userns`, from `pos` on, which
     /// the hook advances: what a netlink dump callback returns.
     fn dump(&self, _userns: UserNs, _pos: &mut usize, _part: DumpPart) -> i32 {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `AUDIT_NS_LIST` from a task that the audit core let control the
+    /// host's audit: the errno for its ack, or 0. Called with the audit
+    /// control mutex held.
+    fn ns_list(&self, _msg: NetlinkMsg<'_>, _ack: &mut bool) -> i32 {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }
@@ -228,6 +261,11 @@ impl<T: Hooks> Registration<T> {
             None
         },
         dump: if T::HAS_DUMP { Some(Self::dump) } else { None },
+        ns_list: if T::HAS_NS_LIST {
+            Some(Self::ns_list)
+        } else {
+            None
+        },
     };
 
     /// [`Self::OPS`], which lives as long as the module.
@@ -443,18 +481,25 @@ impl<T: Hooks> Registration<T> {
         nlh: *mut bindings::nlmsghdr,
         ack: *mut bool,
     ) -> kernel::ffi::c_int {
-        // SAFETY: audit_receive() checked the header with nlmsg_ok().
-        let header = unsafe { &*nlh };
-        let header_len = core::mem::size_of::<bindings::nlmsghdr>();
-        let payload_len = (header.nlmsg_len as usize).saturating_sub(header_len);
-        // SAFETY: nlmsg_ok() checked that `nlmsg_len` bytes are in the buffer.
-        let payload =
-            unsafe { core::slice::from_raw_parts(nlh.cast::<u8>().add(header_len), payload_len) };
-        // SAFETY: audit_receive() passes its own `ack`, valid for the call.
-        let ack = unsafe { &mut *ack };
-        let msg = NetlinkMsg { skb, nlh, payload };
+        // SAFETY: the audit core passes a checked message and its `ack`.
+        let (msg, ack) = unsafe { NetlinkMsg::from_raw(skb, nlh, ack) };
         // SAFETY: the audit core passes the registered data.
         unsafe { Self::from_data(data) }.netlink_msg(msg, ack)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the audit core as the `ns_list` hook.
+    unsafe extern "C" fn ns_list(
+        data: *mut kernel::ffi::c_void,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: *mut bool,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: the audit core passes a checked message and its `ack`.
+        let (msg, ack) = unsafe { NetlinkMsg::from_raw(skb, nlh, ack) };
+        // SAFETY: the audit core passes the registered data.
+        unsafe { Self::from_data(data) }.ns_list(msg, ack)
     }
 
     /// # Safety

@@ -8,9 +8,9 @@ use crate::delivery::Backlog;
 use crate::errno;
 use crate::namespace::{Daemon, Namespace};
 use crate::nsview::{self, PidView, UserNs};
-use crate::registry::NsRegistry;
+use crate::registry::{Listed, NsRegistry};
 use crate::rule::{self, RuleView};
-use crate::status::{Features, Status, ENABLED_LOCKED, FEATURE_BITMAP};
+use crate::status::{Features, NsStatus, Status, ENABLED_LOCKED, FEATURE_BITMAP};
 use crate::task::{with_current, AuditTask};
 use crate::translate::KeyField;
 use crate::translate::{Full, SliceSink};
@@ -103,6 +103,8 @@ impl NsRegistry {
                     return Err(EPERM);
                 }
             }
+            // Only the host lists namespaces: none sees another's state.
+            bindings::AUDIT_NS_LIST => return Err(EPERM),
             // The pre-2.6.x rule messages, refused upstream too.
             bindings::AUDIT_LIST | bindings::AUDIT_ADD | bindings::AUDIT_DEL => {
                 return Err(crate::errno_error(bindings::EOPNOTSUPP as i32))
@@ -235,15 +237,55 @@ impl NsRegistry {
         Ok(0)
     }
 
+    /// The `ns_list` hook: `AUDIT_NS_LIST` from the host's administrator,
+    /// whom the audit core checked. Answered with a dump of every
+    /// namespace with state ([`crate::dump::fill_ns_list`]).
+    pub(crate) fn ns_list(
+        &self,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: &mut bool,
+    ) -> i32 {
+        match crate::dump::start_ns_list(skb, nlh) {
+            Ok(()) => {
+                // The dump answers instead of an ack.
+                *ack = false;
+                0
+            }
+            Err(err) => err.to_errno(),
+        }
+    }
+
+    /// A listed namespace's line of the host's `AUDIT_NS_LIST` answer, its
+    /// daemon's PID as the initial PID namespace sees it.
+    pub(crate) fn host_status(&self, listed: &Listed) -> NsStatus {
+        let rules = {
+            let rules = listed.ns.rules.lock();
+            rules.exit.len() + rules.other.len()
+        };
+        NsStatus {
+            userns: listed.userns,
+            parent: listed.parent,
+            owner: listed.owner,
+            rules: u32::try_from(rules).unwrap_or(u32::MAX),
+            status: self.status_in(&listed.ns, Some(PidNamespace::initial())),
+        }
+    }
+
     fn status_of(&self, ns: &Namespace) -> Status {
         let sender_view = PidNamespace::current();
+        self.status_in(ns, sender_view.as_deref())
+    }
+
+    /// The status of `ns`, with its daemon's PID in `view` (0 without one).
+    fn status_in(&self, ns: &Namespace, view: Option<&PidNamespace>) -> Status {
         let state = ns.state.lock();
         let settings = state.settings;
         let pid = state
             .daemon
             .as_ref()
             .filter(|d| d.process.has_process())
-            .zip(sender_view.as_deref())
+            .zip(view)
             .map_or(0, |(d, view)| {
                 u32::try_from(d.process.nr_in(view)).unwrap_or(0)
             });
@@ -261,7 +303,6 @@ impl NsRegistry {
             backlog_wait_time_actual: state.waited,
         };
         drop(state);
-        drop(sender_view);
         status
     }
 

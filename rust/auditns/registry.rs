@@ -175,6 +175,38 @@ impl NsRegistry {
         Ok(())
     }
 
+    /// The namespaces with state whose user namespace's nsfs inode number
+    /// is above `after`, in the order of those numbers, each with that
+    /// number, its parent's and its creator's host uid: the next part of
+    /// the host's `AUDIT_NS_LIST` answer, which goes on from the last
+    /// number it sent, whatever namespaces came or went meanwhile. Empty
+    /// once the module is unloading, when a listed namespace may be freed.
+    pub(crate) fn listed_after(&self, after: u32) -> Result<KVec<Listed>> {
+        let namespaces = self.namespaces.lock();
+        let mut listed = KVec::new();
+        if self.closing.load(Ordering::Relaxed) {
+            return Ok(listed);
+        }
+        for ns in namespaces.iter() {
+            // A listed namespace is live: `userns_free` delists it under
+            // the mutex held here.
+            let userns = ns.userns.get();
+            if userns.inum() <= after {
+                continue;
+            }
+            let entry = Listed {
+                userns: userns.inum(),
+                parent: userns.parent().map_or(0, |parent| parent.inum()),
+                owner: userns.owner_uid(),
+                ns: ns.clone(),
+            };
+            listed.push(entry, GFP_KERNEL)?;
+        }
+        drop(namespaces);
+        listed.sort_unstable_by_key(|entry| entry.userns);
+        Ok(listed)
+    }
+
     /// The namespaces, from `userns` up to but not including the initial
     /// one, whose daemon listens, nearest first.
     pub(crate) fn listening_chain(&self, userns: UserNs) -> Result<KVec<Arc<Namespace>>> {
@@ -311,6 +343,19 @@ impl PinnedDrop for NsRegistry {
         // hook or delivery run is left to queue more.
         self.delivery.stop();
     }
+}
+
+/// A namespace of the host's listing, with what is read of its user
+/// namespace while that is known to be live.
+pub(crate) struct Listed {
+    /// The nsfs inode number of the user namespace.
+    pub(crate) userns: u32,
+    /// That of its parent.
+    pub(crate) parent: u32,
+    /// The host uid that created it.
+    pub(crate) owner: u32,
+    /// Its state.
+    pub(crate) ns: Arc<Namespace>,
 }
 
 /// Withdraws the state published in `userns` and drops the reference the

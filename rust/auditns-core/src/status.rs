@@ -142,6 +142,52 @@ impl Status {
     }
 }
 
+/// Size of `struct audit_ns_status` on the wire.
+pub const NS_STATUS_LEN: usize = 12 * 4;
+
+/// `struct audit_ns_status`: one namespace of the host's `AUDIT_NS_LIST`
+/// answer, as the initial namespaces see it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NsStatus {
+    /// The nsfs inode number of the user namespace.
+    pub userns: u32,
+    /// That of its parent.
+    pub parent: u32,
+    /// The host uid that created it.
+    pub owner: u32,
+    /// Its rules, in every list.
+    pub rules: u32,
+    /// Its `AUDIT_GET` status, with the daemon's host PID; `mask`,
+    /// `feature_bitmap` and `backlog_wait_time_actual` are not sent.
+    pub status: Status,
+}
+
+impl NsStatus {
+    /// The message as sent in the `AUDIT_NS_LIST` answer.
+    pub fn to_wire(self) -> [u8; NS_STATUS_LEN] {
+        let status = self.status;
+        let words = [
+            self.userns,
+            self.parent,
+            self.owner,
+            self.rules,
+            status.enabled,
+            status.failure,
+            status.pid,
+            status.rate_limit,
+            status.backlog_limit,
+            status.lost,
+            status.backlog,
+            status.backlog_wait_time,
+        ];
+        let mut out = [0u8; NS_STATUS_LEN];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+        out
+    }
+}
+
 /// The settings a namespace's `AUDIT_SET` changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -327,6 +373,39 @@ impl Features {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn ns_status_wire_layout() {
+        let ns = NsStatus {
+            userns: 0xf000_0001,
+            parent: 0xefff_fffd,
+            owner: 1000,
+            rules: 3,
+            status: Status {
+                mask: 0xff,
+                enabled: 1,
+                failure: 2,
+                pid: 42,
+                rate_limit: 5,
+                backlog_limit: 64,
+                lost: 7,
+                backlog: 9,
+                feature_bitmap: FEATURE_BITMAP,
+                backlog_wait_time: 11,
+                backlog_wait_time_actual: 13,
+            },
+        };
+        let wire = ns.to_wire();
+        let mut words = [0u32; 12];
+        for (word, c) in words.iter_mut().zip(wire.chunks_exact(4)) {
+            *word = u32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        // The order of struct audit_ns_status's fields.
+        assert_eq!(
+            words,
+            [0xf000_0001, 0xefff_fffd, 1000, 3, 1, 2, 42, 5, 64, 7, 9, 11]
+        );
+    }
 
     #[test]
     fn short_status_reads_zeroes() {
