@@ -120,6 +120,35 @@ impl AuditSocket {
         Ok(ready > 0)
     }
 
+    /// Receives one datagram and returns each message in it, as `(type,
+    /// payload)`; blocks until one comes. A dump puts several messages in
+    /// a datagram and ends with `NLMSG_DONE`.
+    #[allow(dead_code)] // only audit-nl reads dumps
+    pub fn receive_messages(&self) -> io::Result<Vec<(u16, Vec<u8>)>> {
+        let mut buf = vec![0u8; 65536];
+        // SAFETY: `buf` is valid for writes of its length.
+        let got = unsafe { libc::recv(self.0, buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if got < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut rest = &buf[..got as usize];
+        let mut messages = Vec::new();
+        while rest.len() >= NLMSG_HDRLEN {
+            let len = u32::from_ne_bytes(rest[..4].try_into().unwrap()) as usize;
+            if len < NLMSG_HDRLEN || len > rest.len() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "truncated netlink message",
+                ));
+            }
+            let msg_type = u16::from_ne_bytes([rest[4], rest[5]]);
+            messages.push((msg_type, rest[NLMSG_HDRLEN..len].to_vec()));
+            // Messages are aligned to 4 bytes (NLMSG_ALIGN).
+            rest = &rest[((len + 3) & !3).min(rest.len())..];
+        }
+        Ok(messages)
+    }
+
     /// Receives one message; blocks until one comes.
     pub fn receive(&self) -> io::Result<Reply> {
         let mut buf = vec![0u8; 16384];

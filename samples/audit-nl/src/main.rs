@@ -24,6 +24,12 @@
 //!                         sends every case of the malformed-rule generator as
 //!                         AUDIT_ADD_RULE; prints "refused=N accepted=N" and the
 //!                         count of each errno; fails if the kernel took any
+//! audit-nl ns-list        AUDIT_NS_LIST, the host's listing of every user
+//!                         namespace with audit state: a line each,
+//!                         "userns=.. parent=.. owner=.. pid=.. rules=..
+//!                         enabled=.. failure=.. backlog=.. backlog_limit=..
+//!                         lost=.. rate_limit=.. backlog_wait_time=..", PIDs
+//!                         and uids as the host sees them; or the errno
 //! audit-nl collect FILE [HOLD_S [QUIET_MS]]
 //!                         registers as the audit daemon, reads nothing for
 //!                         HOLD_S seconds, then appends each record to FILE as
@@ -52,7 +58,7 @@ use errno_name::errno_name;
 
 #[path = "../../audit_socket.rs"]
 mod audit_socket;
-use audit_socket::{AuditSocket, AuditStatus, Reply};
+use audit_socket::{AuditSocket, AuditStatus, Reply, NLMSG_ERROR};
 
 const AUDIT_GET: u16 = 1000;
 const AUDIT_SET: u16 = 1001;
@@ -60,6 +66,8 @@ const AUDIT_ADD_RULE: u16 = 1011;
 const AUDIT_DEL_RULE: u16 = 1012;
 const AUDIT_STATUS_PID: u32 = 4;
 const AUDIT_USER_MSG: u16 = 1107;
+const AUDIT_NS_LIST: u16 = 1030;
+const NLMSG_DONE: u16 = 3;
 
 fn status_text(payload: &[u8]) -> String {
     let mut status = AuditStatus::default();
@@ -113,6 +121,64 @@ fn request(msg_type: u16, payload: &[u8]) -> io::Result<ExitCode> {
     }
     println!("{}", status.unwrap_or_else(|| "ok".into()));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `struct audit_ns_status`'s fields, in order, with the names printed.
+const NS_STATUS_FIELDS: [&str; 12] = [
+    "userns",
+    "parent",
+    "owner",
+    "rules",
+    "enabled",
+    "failure",
+    "pid",
+    "rate_limit",
+    "backlog_limit",
+    "lost",
+    "backlog",
+    "backlog_wait_time",
+];
+
+/// The order the listing prints the fields in: the namespace, then the
+/// daemon and its queue, as `auditctl -s` does.
+const NS_STATUS_PRINTED: [usize; 12] = [0, 1, 2, 6, 3, 4, 5, 10, 8, 9, 7, 11];
+
+/// Lists the host's namespaces with audit state, a line each.
+fn ns_list() -> io::Result<ExitCode> {
+    let socket = AuditSocket::open()?;
+    socket.send(AUDIT_NS_LIST, &[])?;
+    loop {
+        for (msg_type, payload) in socket.receive_messages()? {
+            match msg_type {
+                NLMSG_DONE => return Ok(ExitCode::SUCCESS),
+                NLMSG_ERROR => {
+                    let errno = i32::from_ne_bytes(payload[..4].try_into().unwrap());
+                    if errno == 0 {
+                        // An ack: the kernel answered with no dump.
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    println!("{}", errno_name(-errno));
+                    return Ok(ExitCode::from(1));
+                }
+                AUDIT_NS_LIST if payload.len() >= 4 * NS_STATUS_FIELDS.len() => {
+                    let word = |i: usize| {
+                        u32::from_ne_bytes(payload[4 * i..4 * i + 4].try_into().unwrap())
+                    };
+                    let line: Vec<String> = NS_STATUS_PRINTED
+                        .iter()
+                        .map(|&i| format!("{}={}", NS_STATUS_FIELDS[i], word(i)))
+                        .collect();
+                    println!("{}", line.join(" "));
+                }
+                other => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("unexpected reply type {other} ({} bytes)", payload.len()),
+                    ))
+                }
+            }
+        }
+    }
 }
 
 /// Sends every generated malformed rule; each must be refused.
@@ -253,6 +319,7 @@ fn main() -> ExitCode {
             Err(_) => return ExitCode::from(2),
         },
         ["malformed-rules"] => malformed_rules(),
+        ["ns-list"] => ns_list(),
         ["contid-rule", op, syscall, contid, key] => {
             let (Ok(syscall), Ok(contid)) = (syscall.parse(), contid.parse()) else {
                 return ExitCode::from(2);
