@@ -34,9 +34,21 @@ clippy_module() {
 # differs from REV's (added, changed, or in a series that REV had shorter).
 first_changed_patch() {
 	git rev-parse --verify -q "$1^{commit}" >/dev/null || die "SINCE=$1: no such revision"
-	git diff --name-only "$1" -- 'patches/[0-9]*.patch' |
-		sed -n 's|^patches/\([0-9][0-9][0-9][0-9]\)-.*|\1|p' | grep -v '^0000$' |
-		sort -n | head -n 1 | sed 's/^0*//'
+	local name n
+	# A patch's "[PATCH n/m]" changes with the length of the series, not
+	# its tree: a series that grew rebuilds only from its new patches.
+	for name in $( (git ls-tree --name-only "$1" patches/; ls -d patches/[0-9]*.patch) |
+		sed -n 's|^patches/\([0-9][0-9][0-9][0-9]-.*\.patch\)$|\1|p' | sort -u); do
+		n=$((10#${name%%-*}))
+		[ "$n" != 0 ] || continue
+		cmp -s <(git show "$1:patches/$name" 2>/dev/null | unnumbered) \
+			<(unnumbered <"patches/$name" 2>/dev/null) || echo "$n"
+	done | sort -n | head -n 1
+}
+
+# unnumbered: a patch with its subject's "[PATCH n/m]" made "[PATCH]".
+unnumbered() {
+	sed 's/^Subject: \[PATCH [0-9]*\/[0-9]*\]/Subject: [PATCH]/'
 }
 
 # FILE_PATH_CHANGES asks whether MAINTAINERS needs updating for a new file;
