@@ -59,7 +59,9 @@ wrap start "$first" >"$dir/start.out" 2>&1 </dev/null || fail "start: $(cat "$di
 out=$(wrap exec "$first" sh -c 'cat /tmp/oci-exec-probe >/dev/null; cat /proc/self/audit_containerid' 2>&1) ||
 	fail "exec: $out"
 expect_eq "the exec'd shell's ID" "$first_contid" "$out"
-expect_eq "exec gives the command's exit status" 7 \
+# What the wrapper does alone, whichever runtime it runs, is tested with
+# crun only (here and the signals below).
+[ "$runtime" != crun ] || expect_eq "exec gives the command's exit status" 7 \
 	"$(wrap exec "$first" sh -c 'exit 7' >/dev/null 2>&1; echo $?)"
 # Every other command is the real runtime's, output and status.
 expect_eq "state through the wrapper" "$("$runtime" state "$first")" "$(wrap state "$first")"
@@ -95,15 +97,18 @@ expect_fail_with "an exec into no container" "^auditns-runtime: exec: container 
 
 # A supervisor's SIGTERM to the wrapper of a foreground run reaches the
 # runtime, and the wrapper ends as the runtime did.
-oci_bundle "$dir/4" "$runtime" 'trap "exit 143" TERM; sleep 300 & wait'
-wrap run --no-pivot --bundle "$dir/4" "$runtime-4" >"$dir/run4.out" 2>&1 </dev/null &
-wrapper=$!
-wait_for 20 sh -c "$runtime state $runtime-4 | grep -q '\"running\"'" || fail "$runtime-4 did not start"
-kill -TERM "$wrapper"
-wait_for 20 sh -c "! kill -0 $wrapper" || fail "the wrapper did not end on SIGTERM"
-wait "$wrapper"
-expect_eq "the wrapper's status, the container's" 143 "$?"
-"$runtime" delete --force "$runtime-4" >/dev/null 2>&1
+signal_forwarded() {
+	oci_bundle "$dir/4" "$runtime" 'trap "exit 143" TERM; sleep 300 & wait'
+	wrap run --no-pivot --bundle "$dir/4" "$runtime-4" >"$dir/run4.out" 2>&1 </dev/null &
+	wrapper=$!
+	wait_for 20 sh -c "$runtime state $runtime-4 | grep -q '\"running\"'" || fail "$runtime-4 did not start"
+	kill -TERM "$wrapper"
+	wait_for 20 sh -c "! kill -0 $wrapper" || fail "the wrapper did not end on SIGTERM"
+	wait "$wrapper"
+	expect_eq "the wrapper's status, the container's" 143 "$?"
+	"$runtime" delete --force "$runtime-4" >/dev/null 2>&1
+}
+[ "$runtime" != crun ] || signal_forwarded
 
 # stop and delete, then the records of it all in the host's log.
 wrap kill "$first" KILL || fail "kill"
