@@ -93,18 +93,7 @@ pub(crate) fn fill_ns_list(registry: &NsRegistry, pos: &mut usize, part: DumpPar
     let mut sent = 0;
     for entry in listed.iter() {
         let wire = registry.host_status(entry).to_wire();
-        // SAFETY: `part` is the dump's buffer and the dump, from the audit
-        // core's `dump` hook; `wire` is readable for its length.
-        let rc = unsafe {
-            bindings::audit_ext_dump_put(
-                part.skb,
-                part.cb,
-                bindings::AUDIT_NS_LIST as i32,
-                wire.as_ptr().cast(),
-                NS_STATUS_LEN as i32,
-            )
-        };
-        if rc < 0 {
+        if let Err(rc) = part.put(bindings::AUDIT_NS_LIST, &wire) {
             // The part is full; the next goes on from `pos`.
             if sent == 0 {
                 return rc;
@@ -118,9 +107,7 @@ pub(crate) fn fill_ns_list(registry: &NsRegistry, pos: &mut usize, part: DumpPar
         // Done: netlink adds NLMSG_DONE.
         return 0;
     }
-    // SAFETY: `skb` is the dump's buffer.
-    let len = unsafe { (*part.skb).len };
-    i32::try_from(len).unwrap_or(i32::MAX)
+    part.more()
 }
 
 /// The dump's next part: the rule at `pos` of `ns`'s rules, if any (none
@@ -141,27 +128,10 @@ pub(crate) fn fill(ns: Option<&Namespace>, pos: &mut usize, part: DumpPart) -> i
     let Some(stored) = next else {
         return 0;
     };
-    let data = stored.data();
-    let Ok(size) = i32::try_from(data.len()) else {
-        return -(bindings::EMSGSIZE as i32);
-    };
-    // SAFETY: `part` is the dump's buffer and the dump, from the audit
-    // core's `dump` hook; `data` is readable for `size`.
-    let rc = unsafe {
-        bindings::audit_ext_dump_put(
-            part.skb,
-            part.cb,
-            bindings::AUDIT_LIST_RULES as i32,
-            data.as_ptr().cast(),
-            size,
-        )
-    };
-    if rc < 0 {
+    if let Err(rc) = part.put(bindings::AUDIT_LIST_RULES, stored.data()) {
         return rc;
     }
     *pos += 1;
     // More may follow: one rule a datagram.
-    // SAFETY: `skb` is the dump's buffer.
-    let len = unsafe { (*part.skb).len };
-    i32::try_from(len).unwrap_or(i32::MAX)
+    part.more()
 }

@@ -99,11 +99,41 @@ impl<'a> NetlinkMsg<'a> {
 
 /// A part of a dump that the extension started (`audit_ext_dump_start()`),
 /// as the `dump` hook sees it: the buffer to fill and the dump.
+///
+/// # Invariants
+///
+/// `skb` is the buffer and `cb` the dump of a part that the audit core's
+/// `dump` hook is filling; only that hook makes a `DumpPart`, which it
+/// lends for the call.
 pub(crate) struct DumpPart {
-    /// The buffer netlink fills.
-    pub(crate) skb: *mut bindings::sk_buff,
-    /// The dump, with the request it answers.
-    pub(crate) cb: *mut bindings::netlink_callback,
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+}
+
+impl DumpPart {
+    /// Adds a message of `msg_type` with `data` to the part; `Err` with
+    /// the negative errno if it does not fit (`-EMSGSIZE`).
+    pub(crate) fn put(&self, msg_type: u32, data: &[u8]) -> Result<(), i32> {
+        let size = i32::try_from(data.len()).map_err(|_| -(bindings::EMSGSIZE as i32))?;
+        let msg_type = i32::try_from(msg_type).map_err(|_| -(bindings::EINVAL as i32))?;
+        // SAFETY: `skb` and `cb` are a part being filled (type invariant);
+        // `data` is readable for `size`.
+        let rc = unsafe {
+            bindings::audit_ext_dump_put(self.skb, self.cb, msg_type, data.as_ptr().cast(), size)
+        };
+        if rc < 0 {
+            return Err(rc);
+        }
+        Ok(())
+    }
+
+    /// What a dump callback returns while more may follow: the part's
+    /// length.
+    pub(crate) fn more(&self) -> i32 {
+        // SAFETY: `skb` is a live buffer (type invariant).
+        let len = unsafe { (*self.skb).len };
+        i32::try_from(len).unwrap_or(i32::MAX)
+    }
 }
 
 /// The hooks of an audit extension; each gets the registered state.
@@ -481,10 +511,8 @@ impl<T: Hooks> Registration<T> {
         nlh: *mut bindings::nlmsghdr,
         ack: *mut bool,
     ) -> kernel::ffi::c_int {
-        // SAFETY: the audit core passes a checked message and its `ack`.
-        let (msg, ack) = unsafe { NetlinkMsg::from_raw(skb, nlh, ack) };
-        // SAFETY: the audit core passes the registered data.
-        unsafe { Self::from_data(data) }.netlink_msg(msg, ack)
+        // SAFETY: the audit core calls the hook with these.
+        unsafe { Self::with_msg(data, skb, nlh, ack, T::netlink_msg) }
     }
 
     /// # Safety
@@ -496,10 +524,28 @@ impl<T: Hooks> Registration<T> {
         nlh: *mut bindings::nlmsghdr,
         ack: *mut bool,
     ) -> kernel::ffi::c_int {
-        // SAFETY: the audit core passes a checked message and its `ack`.
+        // SAFETY: the audit core calls the hook with these.
+        unsafe { Self::with_msg(data, skb, nlh, ack, T::ns_list) }
+    }
+
+    /// Runs `hook` on the message that the audit core passes a netlink
+    /// hook.
+    ///
+    /// # Safety
+    ///
+    /// `data` must be the registered data, `nlh` a message of `skb` that
+    /// nlmsg_ok() checked and `ack` valid for writes, for the call.
+    unsafe fn with_msg(
+        data: *mut kernel::ffi::c_void,
+        skb: *mut bindings::sk_buff,
+        nlh: *mut bindings::nlmsghdr,
+        ack: *mut bool,
+        hook: impl FnOnce(&T, NetlinkMsg<'_>, &mut bool) -> i32,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: the caller passes a checked message and its `ack`.
         let (msg, ack) = unsafe { NetlinkMsg::from_raw(skb, nlh, ack) };
-        // SAFETY: the audit core passes the registered data.
-        unsafe { Self::from_data(data) }.ns_list(msg, ack)
+        // SAFETY: the caller passes the registered data.
+        hook(unsafe { Self::from_data(data) }, msg, ack)
     }
 
     /// # Safety
@@ -534,6 +580,7 @@ impl<T: Hooks> Registration<T> {
         // only this call uses meanwhile (netlink runs a dump's parts one at
         // a time).
         let pos = unsafe { &mut *pos };
+        // INVARIANT: the audit core fills this part now.
         let part = DumpPart { skb, cb };
         // SAFETY: the audit core passes the registered data.
         unsafe { Self::from_data(data) }.dump(userns, pos, part)

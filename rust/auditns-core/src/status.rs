@@ -96,14 +96,8 @@ impl Status {
 
     /// Reads a status from up to [`STATUS_LEN`] bytes; missing ones are zero.
     pub fn from_wire(data: &[u8]) -> Self {
-        let mut words = [0u32; 11];
-        for (i, word) in words.iter_mut().enumerate() {
-            if let Some(bytes) = data.get(4 * i..4 * i + 4) {
-                *word = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-            }
-        }
         let [mask, enabled, failure, pid, rate_limit, backlog_limit, lost, backlog, feature_bitmap, backlog_wait_time, backlog_wait_time_actual] =
-            words;
+            read_words(data);
         Self {
             mask,
             enabled,
@@ -135,10 +129,25 @@ impl Status {
             self.backlog_wait_time_actual,
         ];
         let mut out = [0u8; STATUS_LEN];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
-            chunk.copy_from_slice(&word.to_ne_bytes());
-        }
+        write_words(&mut out, &words);
         out
+    }
+}
+
+/// The first `N` `u32`s of `data`, in host byte order, as the kernel's
+/// structs of `u32`s are sent; missing ones are zero.
+fn read_words<const N: usize>(data: &[u8]) -> [u32; N] {
+    let mut words = [0u32; N];
+    for (word, bytes) in words.iter_mut().zip(data.chunks_exact(4)) {
+        *word = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    }
+    words
+}
+
+/// `words` into `out`, in host byte order.
+fn write_words(out: &mut [u8], words: &[u32]) {
+    for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_ne_bytes());
     }
 }
 
@@ -163,10 +172,26 @@ pub struct NsStatus {
 }
 
 impl NsStatus {
-    /// The message as sent in the `AUDIT_NS_LIST` answer.
-    pub fn to_wire(self) -> [u8; NS_STATUS_LEN] {
+    /// The fields' names, in the order of `struct audit_ns_status`.
+    pub const NAMES: [&'static str; 12] = [
+        "userns",
+        "parent",
+        "owner",
+        "rules",
+        "enabled",
+        "failure",
+        "pid",
+        "rate_limit",
+        "backlog_limit",
+        "lost",
+        "backlog",
+        "backlog_wait_time",
+    ];
+
+    /// The fields' values, in the order of [`Self::NAMES`].
+    pub fn words(&self) -> [u32; 12] {
         let status = self.status;
-        let words = [
+        [
             self.userns,
             self.parent,
             self.owner,
@@ -179,12 +204,40 @@ impl NsStatus {
             status.lost,
             status.backlog,
             status.backlog_wait_time,
-        ];
+        ]
+    }
+
+    /// The message as sent in the `AUDIT_NS_LIST` answer.
+    pub fn to_wire(self) -> [u8; NS_STATUS_LEN] {
         let mut out = [0u8; NS_STATUS_LEN];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
-            chunk.copy_from_slice(&word.to_ne_bytes());
-        }
+        write_words(&mut out, &self.words());
         out
+    }
+
+    /// A message of the `AUDIT_NS_LIST` answer; `None` if it is short.
+    pub fn from_wire(data: &[u8]) -> Option<Self> {
+        if data.len() < NS_STATUS_LEN {
+            return None;
+        }
+        let [userns, parent, owner, rules, enabled, failure, pid, rate_limit, backlog_limit, lost, backlog, backlog_wait_time] =
+            read_words(data);
+        Some(Self {
+            userns,
+            parent,
+            owner,
+            rules,
+            status: Status {
+                enabled,
+                failure,
+                pid,
+                rate_limit,
+                backlog_limit,
+                lost,
+                backlog,
+                backlog_wait_time,
+                ..Status::default()
+            },
+        })
     }
 }
 
@@ -405,6 +458,12 @@ mod tests {
             words,
             [0xf000_0001, 0xefff_fffd, 1000, 3, 1, 2, 42, 5, 64, 7, 9, 11]
         );
+        // What is read back is what is sent: the fields AUDIT_GET has and
+        // the listing does not are zero.
+        let back = NsStatus::from_wire(&wire).unwrap();
+        assert_eq!(back.words(), ns.words());
+        assert_eq!(back.status.mask, 0);
+        assert_eq!(NsStatus::from_wire(&wire[..NS_STATUS_LEN - 1]), None);
     }
 
     #[test]

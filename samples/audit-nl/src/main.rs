@@ -49,6 +49,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use auditns_core::rule::{action, field, list, Op, RuleBuilder, HEADER_LEN};
+use auditns_core::status::NsStatus;
 
 mod malformed;
 
@@ -123,24 +124,9 @@ fn request(msg_type: u16, payload: &[u8]) -> io::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `struct audit_ns_status`'s fields, in order, with the names printed.
-const NS_STATUS_FIELDS: [&str; 12] = [
-    "userns",
-    "parent",
-    "owner",
-    "rules",
-    "enabled",
-    "failure",
-    "pid",
-    "rate_limit",
-    "backlog_limit",
-    "lost",
-    "backlog",
-    "backlog_wait_time",
-];
-
-/// The order the listing prints the fields in: the namespace, then the
-/// daemon and its queue, as `auditctl -s` does.
+/// The order the listing prints `struct audit_ns_status`'s fields in
+/// ([`NsStatus::NAMES`]): the namespace, then the daemon and its queue, as
+/// `auditctl -s` does.
 const NS_STATUS_PRINTED: [usize; 12] = [0, 1, 2, 6, 3, 4, 5, 10, 8, 9, 7, 11];
 
 /// Lists the host's namespaces with audit state, a line each.
@@ -160,13 +146,17 @@ fn ns_list() -> io::Result<ExitCode> {
                     println!("{}", errno_name(-errno));
                     return Ok(ExitCode::from(1));
                 }
-                AUDIT_NS_LIST if payload.len() >= 4 * NS_STATUS_FIELDS.len() => {
-                    let word = |i: usize| {
-                        u32::from_ne_bytes(payload[4 * i..4 * i + 4].try_into().unwrap())
+                AUDIT_NS_LIST => {
+                    let Some(status) = NsStatus::from_wire(&payload) else {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("short AUDIT_NS_LIST message ({} bytes)", payload.len()),
+                        ));
                     };
+                    let words = status.words();
                     let line: Vec<String> = NS_STATUS_PRINTED
                         .iter()
-                        .map(|&i| format!("{}={}", NS_STATUS_FIELDS[i], word(i)))
+                        .map(|&i| format!("{}={}", NsStatus::NAMES[i], words[i]))
                         .collect();
                     println!("{}", line.join(" "));
                 }
