@@ -136,18 +136,26 @@ impl Status {
 
 /// The first `N` `u32`s of `data`, in host byte order, as the kernel's
 /// structs of `u32`s are sent; missing ones are zero.
+///
+/// Indexed, not zipped: in the module, `zip` over chunks brings in core's
+/// random-access helpers, whose panic paths objtool 6.12 does not know as
+/// noreturn ("falls through to next function").
 fn read_words<const N: usize>(data: &[u8]) -> [u32; N] {
     let mut words = [0u32; N];
-    for (word, bytes) in words.iter_mut().zip(data.chunks_exact(4)) {
-        *word = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    for (i, word) in words.iter_mut().enumerate() {
+        if let Some(bytes) = data.get(4 * i..4 * i + 4) {
+            *word = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        }
     }
     words
 }
 
-/// `words` into `out`, in host byte order.
+/// `words` into `out`, in host byte order; indexed as [`read_words`].
 fn write_words(out: &mut [u8], words: &[u32]) {
-    for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
-        chunk.copy_from_slice(&word.to_ne_bytes());
+    for (i, word) in words.iter().enumerate() {
+        if let Some(chunk) = out.get_mut(4 * i..4 * i + 4) {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
     }
 }
 
