@@ -161,8 +161,9 @@ suite_report() {
 	fi
 	# What this run measured orders the next run's guests: each test's time
 	# is the mean of this run's and the one kept, as a test's time swings
-	# with what shares the CPUs with it (06 took 99, 199 and 493 s in three
-	# debug runs: replaced, the next split put the wrong tests together). A
+	# with what shares the CPUs with it (81, unchanged, took 50, 110 and
+	# 116 s in three debug runs; replaced, the next split followed each
+	# swing and put the wrong tests together). A
 	# run at full size (make hostile-full) is not what make test runs, and
 	# keeps none.
 	if [ "${record_times:-1}" = 1 ]; then
