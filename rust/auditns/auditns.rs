@@ -12,6 +12,7 @@
 use hooks::{CurrentContext, DumpPart, NetlinkMsg, OpenedFile, Registration};
 use kernel::{bindings, prelude::*};
 
+mod audit;
 mod contid;
 mod delivery;
 mod dump;
@@ -77,18 +78,6 @@ module! {
     license: "GPL",
 }
 
-/// Returns whether audit is enabled (`audit=1`, or `auditctl -e 1`).
-pub(crate) fn audit_is_enabled() -> bool {
-    // SAFETY: `audit_enabled` is an aligned, always initialised `u32` static
-    // exported by the audit core. It changes only under `audit_cmd_mutex`,
-    // which is not held here, so it is read the way C reads it, with
-    // `READ_ONCE()` (a volatile load); a stale value is as good as a read
-    // just before a concurrent change.
-    let enabled =
-        unsafe { core::ptr::read_volatile(core::ptr::addr_of!(kernel::bindings::audit_enabled)) };
-    enabled != kernel::bindings::AUDIT_OFF
-}
-
 /// The error for a positive errno value from the core crate.
 pub(crate) fn errno_error(errno: i32) -> Error {
     Error::from_errno(-errno)
@@ -106,15 +95,9 @@ pub(crate) struct State {
     initial_ns: nsinfo::NsIds,
 }
 
-/// The namespaces of `task`.
-///
-/// # Safety
-///
-/// `task` must be a task the caller holds, in a context that may sleep.
-unsafe fn task_ns_ids(task: *mut bindings::task_struct) -> nsinfo::NsIds {
-    let mut ids = bindings::audit_ext_ns_ids::default();
-    // SAFETY: the caller guarantees `task` and the context.
-    unsafe { bindings::audit_ext_task_ns_ids(task, &mut ids) };
+/// The namespaces of `task`, in a context that may sleep.
+fn task_ns_ids(task: &Task) -> nsinfo::NsIds {
+    let ids = audit::task_ns_ids(task);
     nsinfo::NsIds {
         dev_major: ids.dev_major,
         dev_minor: ids.dev_minor,
@@ -124,15 +107,10 @@ unsafe fn task_ns_ids(task: *mut bindings::task_struct) -> nsinfo::NsIds {
     }
 }
 
-/// Adds an `NS_INFO` record to current's event if current is outside an
-/// initial namespace.
-///
-/// # Safety
-///
-/// `ctx` must be current's audit context, in `audit_log_exit()`.
-unsafe fn log_ns_info(ctx: *mut bindings::audit_context, initial: &nsinfo::NsIds) {
-    // SAFETY: current is live and audit_log_exit() may sleep.
-    let ids = unsafe { task_ns_ids(bindings::get_current()) };
+/// Adds an `NS_INFO` record to current's event of `ctx` if current is
+/// outside an initial namespace.
+fn log_ns_info(ctx: CurrentContext<'_>, initial: &nsinfo::NsIds) {
+    let ids = crate::task::with_current(task_ns_ids);
     if !ids.differs_from(initial) {
         return;
     }
@@ -140,8 +118,7 @@ unsafe fn log_ns_info(ctx: *mut bindings::audit_context, initial: &nsinfo::NsIds
     if ids.write(&mut text).is_err() {
         return;
     }
-    // SAFETY: `ctx` is current's context in audit_log_exit(), which may sleep.
-    if let Some(mut record) = unsafe { record::AuditRecord::start(ctx, nsinfo::AUDIT_NS_INFO) } {
+    if let Some(mut record) = ctx.record(nsinfo::AUDIT_NS_INFO) {
         record.append(text.as_bytes_with_nul());
     }
 }
@@ -170,16 +147,12 @@ impl hooks::Hooks for State {
     }
 
     fn log_exit_aux(&self, ctx: CurrentContext<'_>) {
-        // SAFETY: the hook runs in audit_log_exit() for current's context,
-        // where sleeping is allowed (`CurrentContext`'s invariant).
-        unsafe {
-            contid::log_container_id(ctx.as_ptr());
-            log_ns_info(ctx.as_ptr(), &self.initial_ns);
-        }
+        contid::log_container_id(ctx);
+        log_ns_info(ctx, &self.initial_ns);
     }
 
     fn syscall_exit(&self, ctx: CurrentContext<'_>) -> Option<KBox<event::Audience>> {
-        self.ns.syscall_exit(ctx.as_ptr())
+        self.ns.syscall_exit(ctx)
     }
 
     fn log_end(&self, event: &event::Audience, msg_type: u32, text: &[u8]) {
@@ -190,8 +163,8 @@ impl hooks::Hooks for State {
         event.log_lost();
     }
 
-    fn netlink_msg(&self, msg: NetlinkMsg<'_>, ack: &mut bool) -> i32 {
-        self.ns.netlink_msg(msg.skb, msg.nlh, msg.payload, ack)
+    fn netlink_msg(&self, msg: NetlinkMsg<'_>) -> i32 {
+        self.ns.netlink_msg(msg)
     }
 
     fn userns_free(&self, userns: UserNs) {
@@ -207,8 +180,8 @@ impl hooks::Hooks for State {
         dump::fill(self.ns.find(userns).as_deref(), pos, part)
     }
 
-    fn ns_list(&self, msg: NetlinkMsg<'_>, ack: &mut bool) -> i32 {
-        self.ns.ns_list(msg.skb, msg.nlh, ack)
+    fn ns_list(&self, msg: NetlinkMsg<'_>) -> i32 {
+        self.ns.ns_list(msg)
     }
 }
 
@@ -227,15 +200,14 @@ impl kernel::Module for AuditNs {
         let state = try_pin_init!(State {
             contid <- ContidRegistry::new(),
             ns <- NsRegistry::new(delivery, dir_marks),
-            // SAFETY: `init_task` is a static task; module init may sleep.
-            initial_ns: unsafe { task_ns_ids(core::ptr::addr_of_mut!(bindings::init_task)) },
+            initial_ns: crate::task::with_init_task(task_ns_ids),
         }? Error);
         // The hooks may run as soon as this returns.
         let registration = KBox::pin_init(Registration::new(state), GFP_KERNEL)?;
         pr_info!(
             "auditns {} loaded, audit {}\n",
             version::VERSION,
-            if audit_is_enabled() {
+            if audit::enabled() {
                 "enabled"
             } else {
                 "disabled"

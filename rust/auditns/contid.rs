@@ -13,6 +13,7 @@ use kernel::{
 };
 
 use crate::contid_policy::{decide_set, ContainerOp, Owner, SetError, SetFacts, CONTID_UNSET};
+use crate::hooks::CurrentContext;
 use crate::record::AuditRecord;
 use crate::task::{with_current, AuditTask, ProcessId};
 use crate::text::TextBuf;
@@ -56,10 +57,9 @@ impl ContidRegistry {
         with_current(|writer| {
             let old_contid = target.contid();
             let facts = SetFacts {
-                audit_enabled: crate::audit_is_enabled(),
+                audit_enabled: crate::audit::enabled(),
                 writer_capable: opener_capable
-                    // SAFETY: `capable()` checks the current task, which is valid.
-                    && unsafe { bindings::capable(bindings::CAP_AUDIT_CONTROL as i32) },
+                    && crate::audit::current_capable(bindings::CAP_AUDIT_CONTROL),
                 target_has_children: target.has_children(),
                 target_single_threaded: target.is_single_threaded_leader(),
                 target_is_writer: target.tgid() == writer.tgid(),
@@ -174,20 +174,15 @@ fn log_container_op(op: &ContainerOp) {
     if write!(text, "{op}").is_err() {
         return;
     }
-    // SAFETY: `/proc` writes run in process context and may sleep.
-    if let Some(mut record) = unsafe { AuditRecord::start_current(bindings::AUDIT_CONTAINER_OP) } {
+    // `/proc` writes run in process context and may sleep.
+    if let Some(mut record) = AuditRecord::start_current(bindings::AUDIT_CONTAINER_OP) {
         record.append(text.as_bytes_with_nul());
     }
 }
 
 /// Adds a `CONTAINER_ID` record to the syscall event of `ctx`, the current
 /// task's context, if the task has a container ID.
-///
-/// # Safety
-///
-/// `ctx` must be the current task's audit context, in `audit_log_exit()`,
-/// where sleeping is allowed.
-pub(crate) unsafe fn log_container_id(ctx: *mut bindings::audit_context) {
+pub(crate) fn log_container_id(ctx: CurrentContext<'_>) {
     let contid = with_current(|task| task.contid());
     if contid == CONTID_UNSET {
         return;
@@ -196,9 +191,7 @@ pub(crate) unsafe fn log_container_id(ctx: *mut bindings::audit_context) {
     if write!(text, "contid={contid}").is_err() {
         return;
     }
-    // SAFETY: the caller guarantees that `ctx` is current's context in
-    // audit_log_exit(), which may sleep.
-    if let Some(mut record) = unsafe { AuditRecord::start(ctx, bindings::AUDIT_CONTAINER_ID) } {
+    if let Some(mut record) = ctx.record(bindings::AUDIT_CONTAINER_ID) {
         record.append(text.as_bytes_with_nul());
     }
 }

@@ -2,6 +2,7 @@
 
 //! A namespace's queue of records and their delivery to its daemon.
 
+use crate::audit::{kmalloc_size_roundup, unicast};
 use crate::namespace::{Daemon, Namespace};
 use crate::nsview::{PidView, UserNs};
 use crate::queue::{Admit, LossCause};
@@ -29,8 +30,7 @@ pub(crate) struct QueuedRecord {
 /// queue. The queue's byte limit counts this, so that many small records
 /// cannot pin more memory than the limit says.
 fn record_charge(len: usize) -> usize {
-    // SAFETY: a computation on sizes only.
-    let text = unsafe { bindings::kmalloc_size_roundup(len) };
+    let text = kmalloc_size_roundup(len);
     text.saturating_add(core::mem::size_of::<QueuedRecord>())
 }
 
@@ -38,13 +38,10 @@ fn record_charge(len: usize) -> usize {
 /// into is larger (room for growth that was not needed): a queued record
 /// keeps only what it uses. `None` without memory.
 fn fit_to_len(text: KVec<u8>) -> Option<KVec<u8>> {
-    // SAFETY: computations on sizes only.
-    let (used, held) = unsafe {
-        (
-            bindings::kmalloc_size_roundup(text.len()),
-            bindings::kmalloc_size_roundup(text.capacity()),
-        )
-    };
+    let (used, held) = (
+        kmalloc_size_roundup(text.len()),
+        kmalloc_size_roundup(text.capacity()),
+    );
     if used == held {
         return Some(text);
     }
@@ -251,8 +248,7 @@ impl Namespace {
         // record's own length rounds up to, which a queued record keeps
         // without a second allocation; a longer rule key or larger numbers
         // take the second or third.
-        // SAFETY: a computation on sizes only.
-        let snug = unsafe { bindings::kmalloc_size_roundup(text.len() + SNUG_SLACK) };
+        let snug = kmalloc_size_roundup(text.len() + SNUG_SLACK);
         let usual = text.len() + crate::translate::MAX_GROWTH;
         let worst = crate::translate::worst_case_len(text.len());
         let translated = daemon.memcg.charge(|| {
@@ -389,16 +385,7 @@ impl Namespace {
                 }
                 budget -= 1;
                 let record = &mut batch.as_mut_slice()[sent];
-                // SAFETY: `daemon.net` holds a reference; the text is `len` bytes.
-                let rc = unsafe {
-                    bindings::audit_ext_unicast(
-                        daemon.net.as_ptr(),
-                        daemon.portid,
-                        i32::from(record.msg_type),
-                        record.text.as_ptr().cast(),
-                        record.text.len(),
-                    )
-                };
+                let rc = unicast(&daemon.net, daemon.portid, record.msg_type, &record.text);
                 if rc == -(bindings::EAGAIN as i32) {
                     // The daemon's socket is full: try again when it has had
                     // time to read.

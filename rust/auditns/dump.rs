@@ -13,12 +13,12 @@
 //! dump whose reader never reads pins neither this module nor the
 //! namespace's state, and one that outlives the module ends with `EAGAIN`.
 
-use crate::hooks::DumpPart;
+use crate::hooks::{DumpPart, NetlinkMsg};
 use crate::namespace::Namespace;
 use crate::registry::NsRegistry;
 use crate::rule;
 use crate::status::NS_STATUS_LEN;
-use kernel::{bindings, prelude::*};
+use kernel::{bindings, prelude::*, user_namespace::UserNamespace};
 
 /// The lists a rule dump goes through, in upstream's order (that of the
 /// lists' numbers).
@@ -31,12 +31,8 @@ const DUMP_LISTS: [u32; 6] = [
     rule::list::URING_EXIT,
 ];
 
-/// Starts the dump of `ns`'s rules in answer to `nlh`, in `skb`.
-pub(crate) fn start(
-    ns: &Namespace,
-    skb: *mut bindings::sk_buff,
-    nlh: *mut bindings::nlmsghdr,
-) -> Result {
+/// Answers `msg` with the dump of `ns`'s rules.
+pub(crate) fn start(ns: &Namespace, msg: &mut NetlinkMsg<'_>) -> Result {
     // The largest rule must fit in one of the dump's buffers. A larger
     // rule added while the dump runs ends it with EMSGSIZE.
     let largest = {
@@ -48,34 +44,15 @@ pub(crate) fn start(
     };
     let header = core::mem::size_of::<bindings::nlmsghdr>();
     let min_alloc = u32::try_from(largest + 2 * header).unwrap_or(u32::MAX);
-    // SAFETY: `skb` and `nlh` are the request being handled; the dump takes
-    // its own reference to the user namespace, which `ns` keeps live now.
-    let rc = unsafe { bindings::audit_ext_dump_start(skb, nlh, ns.userns.as_ptr(), min_alloc) };
-    if rc < 0 {
-        return Err(Error::from_errno(rc));
-    }
-    Ok(())
+    msg.start_dump(ns.userns.get(), min_alloc)
 }
 
-/// Starts the host's `AUDIT_NS_LIST` answer to `nlh`, in `skb`: a dump
-/// for the initial user namespace, which has no state of its own.
-pub(crate) fn start_ns_list(skb: *mut bindings::sk_buff, nlh: *mut bindings::nlmsghdr) -> Result {
+/// Answers the host's `AUDIT_NS_LIST` `msg` with a dump for the initial
+/// user namespace, which has no state of its own.
+pub(crate) fn start_ns_list(msg: &mut NetlinkMsg<'_>) -> Result {
     let header = core::mem::size_of::<bindings::nlmsghdr>();
     let min_alloc = u32::try_from(NS_STATUS_LEN + 2 * header).unwrap_or(u32::MAX);
-    // SAFETY: `skb` and `nlh` are the request being handled; the dump takes
-    // its own reference to the initial user namespace, which is static.
-    let rc = unsafe {
-        bindings::audit_ext_dump_start(
-            skb,
-            nlh,
-            core::ptr::addr_of_mut!(bindings::init_user_ns),
-            min_alloc,
-        )
-    };
-    if rc < 0 {
-        return Err(Error::from_errno(rc));
-    }
-    Ok(())
+    msg.start_dump(UserNamespace::initial(), min_alloc)
 }
 
 /// The next part of the host's `AUDIT_NS_LIST` answer: a `struct

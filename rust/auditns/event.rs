@@ -12,10 +12,11 @@
 //! list of events in flight and no lock outside the namespaces concerned.
 
 use crate::delivery::Backlog;
+use crate::hooks::CurrentContext;
 use crate::namespace::Namespace;
 use crate::nsview::UserNs;
 use crate::registry::NsRegistry;
-use crate::rules::{EventOp, ExitContext};
+use crate::rules::EventOp;
 use crate::translate::KeyField;
 use kernel::{bindings, prelude::*, sync::Arc};
 
@@ -35,25 +36,16 @@ pub(crate) struct Audience(KVec<Member>);
 impl NsRegistry {
     /// The `syscall_exit` hook: which namespaces' rules select the event of
     /// `ctx`, current's context. `None` if none does.
-    pub(crate) fn syscall_exit(&self, ctx: *mut bindings::audit_context) -> Option<KBox<Audience>> {
-        let mut info = bindings::audit_ext_syscall::default();
-        // SAFETY: `ctx` is current's context, at the exit of its syscall
-        // or io_uring operation.
-        if unsafe { bindings::audit_ext_syscall_info(ctx, &mut info) } != 0 {
-            return None;
-        }
+    pub(crate) fn syscall_exit(&self, ctx: CurrentContext<'_>) -> Option<KBox<Audience>> {
+        let info = ctx.syscall_info()?;
         let op = if info.uring {
             EventOp::Uring(u8::try_from(info.major).ok()?)
         } else {
             EventOp::Syscall(u16::try_from(info.major).ok()?)
         };
-        // SAFETY: the hook passes current's context, at the exit of its
-        // syscall or io_uring operation, and the wrapper is used within
-        // the hook only.
-        let exit = unsafe { ExitContext::new(ctx) }?;
         let mut members = KVec::new();
         self.for_each_in_chain(UserNs::current(), |ns| {
-            let selected = match ns.select_event(op, exit, info) {
+            let selected = match ns.select_event(op, ctx, info) {
                 Ok(Some(selected)) => selected,
                 Ok(None) => return,
                 // Selected, and lost for want of memory: counted as a

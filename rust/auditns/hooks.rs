@@ -8,10 +8,19 @@
 //! the hooks, waiting for calls in flight, before the state goes.
 
 use crate::nsview::UserNs;
+use crate::record::AuditRecord;
+use crate::rule;
 use crate::task::task_from_ptr;
 use core::marker::PhantomPinned;
 use kernel::task::Task;
-use kernel::{bindings, error::from_result, prelude::*, types::Opaque};
+use kernel::{
+    bindings,
+    error::{from_result, to_result},
+    net::namespace::Namespace as NetNamespace,
+    prelude::*,
+    types::{ARef, Opaque},
+    user_namespace::UserNamespace,
+};
 
 /// The file written to `/proc/PID/audit_containerid`, as the `set_contid`
 /// hook sees it.
@@ -58,17 +67,97 @@ impl CurrentContext<'_> {
     pub(crate) fn as_ptr(self) -> *mut bindings::audit_context {
         self.0.as_ptr()
     }
+
+    /// Starts a record of `msg_type` in the event: same serial number and
+    /// time stamp. `None` if the audit core takes no record now.
+    pub(crate) fn record(self, msg_type: u32) -> Option<AuditRecord> {
+        // SAFETY: the context is current's, in a hook that may sleep (type
+        // invariant).
+        unsafe { AuditRecord::start(self.as_ptr(), msg_type) }
+    }
+
+    /// The objects of the event, with owners in `userns`'s view; fewer if
+    /// there is no memory for all.
+    pub(crate) fn objects(self, userns: UserNs) -> KVec<rule::Object> {
+        let mut objects = KVec::new();
+        let mut chunk = [bindings::audit_ext_name::default(); 8];
+        loop {
+            let skip = u32::try_from(objects.len()).unwrap_or(u32::MAX);
+            // SAFETY: the context is current's, at its event (type
+            // invariant); the namespace is current's or an ancestor's,
+            // live while current runs; `chunk` is writable for its length.
+            let filled = unsafe {
+                bindings::audit_ext_syscall_names(
+                    self.as_ptr(),
+                    userns.as_ptr(),
+                    skip,
+                    chunk.as_mut_ptr(),
+                    chunk.len() as u32,
+                )
+            } as usize;
+            for name in &chunk[..filled.min(chunk.len())] {
+                let object = rule::Object {
+                    ino: name.ino,
+                    dev_major: name.dev_major,
+                    dev_minor: name.dev_minor,
+                    rdev_major: name.rdev_major,
+                    rdev_minor: name.rdev_minor,
+                    mode: u32::from(name.mode),
+                    uid: name.uid,
+                    gid: name.gid,
+                    kind: name.type_,
+                    fs_magic: name.fs_magic as u64,
+                    hidden: name.hidden,
+                };
+                if objects.push(object, GFP_KERNEL).is_err() {
+                    return objects;
+                }
+            }
+            if filled < chunk.len() {
+                return objects;
+            }
+        }
+    }
+
+    /// Whether the syscall acts as the `AUDIT_PERM_*` bits of `mask` say.
+    pub(crate) fn match_perm(self, mask: u32) -> bool {
+        // SAFETY: the context is current's, at its event (type invariant).
+        unsafe { bindings::audit_ext_match_perm(self.as_ptr(), mask as i32) }
+    }
+
+    /// The family of the socket address the syscall passed, if any.
+    pub(crate) fn sockaddr_family(self) -> Option<u32> {
+        // SAFETY: as above.
+        let family = unsafe { bindings::audit_ext_sockaddr_family(self.as_ptr()) };
+        u32::try_from(family).ok()
+    }
+
+    /// The syscall or io_uring operation of the event; `None` if the
+    /// context holds neither.
+    pub(crate) fn syscall_info(self) -> Option<bindings::audit_ext_syscall> {
+        let mut info = bindings::audit_ext_syscall::default();
+        // SAFETY: the context is current's, at its event (type invariant);
+        // `info` is a local.
+        let rc = unsafe { bindings::audit_ext_syscall_info(self.as_ptr(), &mut info) };
+        (rc == 0).then_some(info)
+    }
 }
 
 /// A netlink message to the audit socket, as the `netlink_msg` and
-/// `ns_list` hooks see it.
+/// `ns_list` hooks see it, with the flag that says whether it still
+/// awaits its ack.
+///
+/// # Invariants
+///
+/// `nlh` is a message of the buffer `skb` that nlmsg_ok() checked, both
+/// live for `'a`, while audit_receive() handles it in the sender's
+/// context; `payload` is the message's bytes after its header; `ack` is
+/// the flag audit_receive() acks the message by when the hook returns.
 pub(crate) struct NetlinkMsg<'a> {
-    /// The buffer the message is in.
-    pub(crate) skb: *mut bindings::sk_buff,
-    /// The message's header, in `skb`.
-    pub(crate) nlh: *mut bindings::nlmsghdr,
-    /// The bytes after the header, as `nlmsg_len` counts them.
-    pub(crate) payload: &'a [u8],
+    skb: core::ptr::NonNull<bindings::sk_buff>,
+    nlh: core::ptr::NonNull<bindings::nlmsghdr>,
+    payload: &'a [u8],
+    ack: &'a mut bool,
 }
 
 impl<'a> NetlinkMsg<'a> {
@@ -78,22 +167,136 @@ impl<'a> NetlinkMsg<'a> {
     /// # Safety
     ///
     /// `nlh` must be a message of `skb` that nlmsg_ok() checked, and `ack`
-    /// valid for writes, both for `'a`.
+    /// valid for writes, both for `'a`, while the audit core handles the
+    /// message in its sender's context.
     unsafe fn from_raw(
         skb: *mut bindings::sk_buff,
         nlh: *mut bindings::nlmsghdr,
         ack: *mut bool,
-    ) -> (Self, &'a mut bool) {
+    ) -> Option<Self> {
+        let skb = core::ptr::NonNull::new(skb)?;
+        let nlh = core::ptr::NonNull::new(nlh)?;
         // SAFETY: the caller guarantees a checked header.
-        let header = unsafe { &*nlh };
+        let header = unsafe { nlh.as_ref() };
         let header_len = core::mem::size_of::<bindings::nlmsghdr>();
         let payload_len = (header.nlmsg_len as usize).saturating_sub(header_len);
         // SAFETY: nlmsg_ok() checked that `nlmsg_len` bytes are in the buffer.
-        let payload =
-            unsafe { core::slice::from_raw_parts(nlh.cast::<u8>().add(header_len), payload_len) };
+        let payload = unsafe {
+            core::slice::from_raw_parts(nlh.as_ptr().cast::<u8>().add(header_len), payload_len)
+        };
         // SAFETY: the caller guarantees `ack` for `'a`.
-        let ack = unsafe { &mut *ack };
-        (Self { skb, nlh, payload }, ack)
+        let ack = unsafe { ack.as_mut() }?;
+        // INVARIANT: the caller's guarantees.
+        Some(Self {
+            skb,
+            nlh,
+            payload,
+            ack,
+        })
+    }
+
+    fn header(&self) -> &bindings::nlmsghdr {
+        // SAFETY: `nlh` is a checked header, live for `'a` (type invariant).
+        unsafe { self.nlh.as_ref() }
+    }
+
+    /// The message's type, `AUDIT_*`.
+    pub(crate) fn msg_type(&self) -> u32 {
+        u32::from(self.header().nlmsg_type)
+    }
+
+    /// The bytes after the header, as `nlmsg_len` counts them.
+    pub(crate) fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+
+    /// Whether the sender had `cap` in `ns` when it opened its socket and
+    /// has it now, as netlink_ns_capable() decides.
+    pub(crate) fn sender_capable(&self, ns: &UserNamespace, cap: u32) -> bool {
+        let Ok(cap) = i32::try_from(cap) else {
+            return false;
+        };
+        // SAFETY: `skb` is the message being handled (type invariant); `ns`
+        // is borrowed, so live.
+        unsafe { bindings::netlink_ns_capable(self.skb.as_ptr(), ns.as_ptr(), cap) }
+    }
+
+    /// Acks the message now, if it awaits its ack, so that an answer sent
+    /// next comes after it.
+    pub(crate) fn ack_now(&mut self) {
+        if *self.ack {
+            // SAFETY: `skb` and `nlh` are the message being handled (type
+            // invariant); no extended ack.
+            unsafe {
+                bindings::netlink_ack(self.skb.as_ptr(), self.nlh.as_ptr(), 0, core::ptr::null())
+            };
+            *self.ack = false;
+        }
+    }
+
+    /// Answers the message with one message of its type and sequence
+    /// number holding `payload`, at once: charged to the sender, and
+    /// dropped if its socket is full (the sender then sees ENOBUFS), so
+    /// that a sender that never reads costs nothing that is not its own.
+    ///
+    /// An ack asked for goes first, as upstream's ack comes before the
+    /// answer its thread sends: libaudit reads a request's ack, if it is
+    /// the first message, before the answer, and would otherwise take this
+    /// ack for the next request's.
+    pub(crate) fn reply(&mut self, payload: &[u8]) -> Result {
+        let size = i32::try_from(payload.len()).map_err(|_| EINVAL)?;
+        self.ack_now();
+        let header = self.header();
+        // The kernel's own casts of these fields (audit_send_reply()).
+        let (seq, msg_type) = (header.nlmsg_seq as i32, i32::from(header.nlmsg_type));
+        // SAFETY: `skb` is the message being handled (type invariant);
+        // `payload` is readable for `size` bytes.
+        let rc = unsafe {
+            bindings::audit_ext_reply(
+                self.skb.as_ptr(),
+                seq,
+                msg_type,
+                payload.as_ptr().cast(),
+                size,
+            )
+        };
+        to_result(rc)
+    }
+
+    /// The sender's network namespace and port, for a daemon's
+    /// registration; `EINVAL` if the core cannot tell them.
+    pub(crate) fn sender(&self) -> Result<(ARef<NetNamespace>, u32)> {
+        let mut portid = 0u32;
+        // SAFETY: `skb` is the message being handled (type invariant);
+        // `portid` is a local.
+        let net = unsafe { bindings::audit_ext_sender(self.skb.as_ptr(), &mut portid) };
+        if net.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: the sender's socket keeps its network namespace live
+        // while its message is handled; the `ARef` takes a reference.
+        let net: ARef<NetNamespace> = unsafe { NetNamespace::from_ptr(net) }.into();
+        Ok((net, portid))
+    }
+
+    /// Answers the message with a dump of `userns`, whose parts the `dump`
+    /// hook fills, each buffer at least `min_alloc` bytes; the dump ends
+    /// the message's answer, instead of an ack.
+    pub(crate) fn start_dump(&mut self, userns: &UserNamespace, min_alloc: u32) -> Result {
+        // SAFETY: `skb` and `nlh` are the message being handled (type
+        // invariant); the dump takes its own reference to `userns`, which
+        // is borrowed, so live now.
+        let rc = unsafe {
+            bindings::audit_ext_dump_start(
+                self.skb.as_ptr(),
+                self.nlh.as_ptr(),
+                userns.as_ptr(),
+                min_alloc,
+            )
+        };
+        to_result(rc)?;
+        *self.ack = false;
+        Ok(())
     }
 }
 
@@ -189,8 +392,8 @@ pub(crate) trait Hooks: Sync + Sized {
     }
 
     /// A netlink message from outside the initial user namespace: the
-    /// errno for its ack, or 0. `ack` is cleared if the hook acked early.
-    fn netlink_msg(&self, _msg: NetlinkMsg<'_>, _ack: &mut bool) -> i32 {
+    /// errno for its ack, or 0.
+    fn netlink_msg(&self, _msg: NetlinkMsg<'_>) -> i32 {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -208,7 +411,7 @@ pub(crate) trait Hooks: Sync + Sized {
     /// `AUDIT_NS_LIST` from a task that the audit core let control the
     /// host's audit: the errno for its ack, or 0. Called with the audit
     /// control mutex held.
-    fn ns_list(&self, _msg: NetlinkMsg<'_>, _ack: &mut bool) -> i32 {
+    fn ns_list(&self, _msg: NetlinkMsg<'_>) -> i32 {
         kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }
@@ -540,12 +743,14 @@ impl<T: Hooks> Registration<T> {
         skb: *mut bindings::sk_buff,
         nlh: *mut bindings::nlmsghdr,
         ack: *mut bool,
-        hook: impl FnOnce(&T, NetlinkMsg<'_>, &mut bool) -> i32,
+        hook: impl FnOnce(&T, NetlinkMsg<'_>) -> i32,
     ) -> kernel::ffi::c_int {
         // SAFETY: the caller passes a checked message and its `ack`.
-        let (msg, ack) = unsafe { NetlinkMsg::from_raw(skb, nlh, ack) };
+        let Some(msg) = (unsafe { NetlinkMsg::from_raw(skb, nlh, ack) }) else {
+            return -(bindings::EINVAL as i32);
+        };
         // SAFETY: the caller passes the registered data.
-        hook(unsafe { Self::from_data(data) }, msg, ack)
+        hook(unsafe { Self::from_data(data) }, msg)
     }
 
     /// # Safety

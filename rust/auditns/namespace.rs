@@ -83,13 +83,13 @@ impl NsState {
     /// stops the syscall events of every task, and a namespace's status
     /// shows it off meanwhile.
     pub(crate) fn audits(&self) -> bool {
-        self.settings.enabled != 0 && crate::audit_is_enabled()
+        self.settings.enabled != 0 && crate::audit::enabled()
     }
 
     /// `enabled` as the namespace's `AUDIT_GET` reports it: its own
     /// setting, or 0 while the host's audit is off.
     pub(crate) fn reported_enabled(&self) -> u32 {
-        if crate::audit_is_enabled() {
+        if crate::audit::enabled() {
             self.settings.enabled
         } else {
             0
@@ -321,9 +321,8 @@ impl Namespace {
         let Some(held) = self.state.lock().kill_hold.take() else {
             return;
         };
-        // SAFETY: `held` keeps the namespace live; it is not the initial
-        // one, which has no state here.
-        let killed = unsafe { bindings::audit_ext_kill_userns(held.as_ptr()) };
+        // Not the initial namespace, which has no state here.
+        let killed = crate::audit::kill_userns(&held).unwrap_or(0);
         let inum = held.inum();
         static KILLED: Ratelimit = Ratelimit::new();
         if KILLED.allow() {
@@ -338,10 +337,8 @@ impl Namespace {
             &mut text,
             format_args!("auditns op=kill userns={inum} reason=lost killed={killed}"),
         );
-        // SAFETY: a worker may sleep; a null context makes a lone record.
-        if let Some(mut record) = unsafe {
-            crate::record::AuditRecord::start(core::ptr::null_mut(), bindings::AUDIT_KERNEL)
-        } {
+        // A worker may sleep.
+        if let Some(mut record) = crate::record::AuditRecord::start_alone(bindings::AUDIT_KERNEL) {
             record.append(text.as_bytes_with_nul());
         }
         drop(held);

@@ -39,10 +39,11 @@ impl UserNs {
     /// The current task's user namespace.
     pub(crate) fn current() -> Self {
         // SAFETY: `current_user_ns()` reads current's credentials, which
-        // hold a reference to their user namespace while current runs.
-        let ns = unsafe { bindings::current_user_ns() };
+        // hold a reference to their user namespace, never null, while
+        // current runs.
+        let ns = unsafe { UserNamespace::from_ptr(bindings::current_user_ns()) };
         // INVARIANT: it is live while current runs.
-        Self(NonNull::new(ns.cast()).expect("current has a user namespace"))
+        Self(NonNull::from(ns))
     }
 
     /// Wraps a user namespace the caller keeps live.

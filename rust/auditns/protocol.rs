@@ -3,9 +3,11 @@
 //! The netlink protocol a namespace's daemon and its tools speak: the
 //! requests of `auditctl` and `auditd`, and user messages.
 
+use crate::audit;
 use crate::config::{self, RuleOp, Session};
 use crate::delivery::Backlog;
 use crate::errno;
+use crate::hooks::NetlinkMsg;
 use crate::namespace::{Daemon, Namespace};
 use crate::nsview::{self, PidView, UserNs};
 use crate::registry::{Listed, NsRegistry};
@@ -15,8 +17,8 @@ use crate::task::{with_current, AuditTask};
 use crate::translate::KeyField;
 use crate::translate::{Full, SliceSink};
 use kernel::{
-    bindings, memcg::MemCgroup, net::namespace::Namespace as NetNamespace,
-    pid_namespace::PidNamespace, prelude::*, sync::Arc, types::ARef,
+    bindings, memcg::MemCgroup, pid_namespace::PidNamespace, prelude::*, sync::Arc,
+    user_namespace::UserNamespace,
 };
 
 /// Largest text of a user message, as upstream's `AUDIT_MESSAGE_TEXT_MAX`.
@@ -25,35 +27,17 @@ const MESSAGE_TEXT_MAX: usize = 8560;
 impl NsRegistry {
     /// The `netlink_msg` hook: a message from a task outside the initial
     /// user namespace. Returns 0, a positive answer, or a negative errno.
-    pub(crate) fn netlink_msg(
-        &self,
-        skb: *mut bindings::sk_buff,
-        nlh: *mut bindings::nlmsghdr,
-        payload: &[u8],
-        ack: &mut bool,
-    ) -> i32 {
-        match self.handle(skb, nlh, payload, ack) {
+    pub(crate) fn netlink_msg(&self, mut msg: NetlinkMsg<'_>) -> i32 {
+        match self.handle(&mut msg) {
             Ok(answer) => answer,
             Err(err) => err.to_errno(),
         }
     }
 
-    fn handle(
-        &self,
-        skb: *mut bindings::sk_buff,
-        nlh_ptr: *mut bindings::nlmsghdr,
-        payload: &[u8],
-        ack: &mut bool,
-    ) -> Result<i32> {
-        // SAFETY: the caller passes a checked header of `skb`.
-        let nlh = unsafe { &*nlh_ptr };
-        let msg_type = u32::from(nlh.nlmsg_type);
+    fn handle(&self, msg: &mut NetlinkMsg<'_>) -> Result<i32> {
+        let msg_type = msg.msg_type();
+        let payload = msg.payload();
         let userns = UserNs::current();
-        let capable = |cap: u32| {
-            // SAFETY: `skb` is the message being handled; the namespace is
-            // current's, live.
-            unsafe { bindings::netlink_ns_capable(skb, userns.as_ptr(), cap as i32) }
-        };
         match msg_type {
             bindings::AUDIT_USER
             | bindings::AUDIT_FIRST_USER_MSG..=bindings::AUDIT_LAST_USER_MSG
@@ -68,16 +52,8 @@ impl NsRegistry {
                 // what a user who is root only below it claims.
                 let mut allowed = KVec::new();
                 for ns in chain {
-                    // SAFETY: `skb` is the message being handled; the
-                    // namespace is the sender's or an ancestor, live.
-                    let ok = unsafe {
-                        bindings::netlink_ns_capable(
-                            skb,
-                            ns.userns.as_ptr(),
-                            bindings::CAP_AUDIT_WRITE as i32,
-                        )
-                    };
-                    if ok {
+                    // The namespace is the sender's or an ancestor, live.
+                    if msg.sender_capable(ns.userns.get(), bindings::CAP_AUDIT_WRITE) {
                         allowed.push(ns, GFP_KERNEL)?;
                     }
                 }
@@ -99,7 +75,7 @@ impl NsRegistry {
             | bindings::AUDIT_MAKE_EQUIV
             | bindings::AUDIT_TTY_GET
             | bindings::AUDIT_TTY_SET => {
-                if !capable(bindings::CAP_AUDIT_CONTROL) {
+                if !msg.sender_capable(userns.get(), bindings::CAP_AUDIT_CONTROL) {
                     return Err(EPERM);
                 }
             }
@@ -120,18 +96,18 @@ impl NsRegistry {
             bindings::AUDIT_GET => {
                 let ns = self.find_or_create(userns)?;
                 let status = self.status_of(&ns);
-                reply(skb, nlh_ptr, ack, &status.to_wire())?;
+                msg.reply(&status.to_wire())?;
                 Ok(0)
             }
             bindings::AUDIT_SET => {
                 let ns = self.find_or_create(userns)?;
                 let _control = ns.control.lock();
-                self.set_status(&ns, skb, nlh_ptr, ack, &Status::from_wire(payload))
+                self.set_status(&ns, msg, &Status::from_wire(payload))
             }
             bindings::AUDIT_GET_FEATURE => {
                 let ns = self.find_or_create(userns)?;
                 let features = ns.state.lock().features;
-                reply(skb, nlh_ptr, ack, &features.to_wire())?;
+                msg.reply(&features.to_wire())?;
                 Ok(0)
             }
             bindings::AUDIT_SET_FEATURE => {
@@ -150,15 +126,14 @@ impl NsRegistry {
                 // uid and no PID, as upstream answers before any signal.
                 let mut info = [0u8; 8];
                 info[..4].copy_from_slice(&u32::MAX.to_ne_bytes());
-                reply(skb, nlh_ptr, ack, &info)?;
+                msg.reply(&info)?;
                 Ok(0)
             }
             bindings::AUDIT_LIST_RULES => {
                 let ns = self.find_or_create(userns)?;
                 self.remove_gone_rules(&ns);
-                crate::dump::start(&ns, skb, nlh_ptr)?;
                 // The dump answers instead of an ack.
-                *ack = false;
+                crate::dump::start(&ns, msg)?;
                 Ok(0)
             }
             bindings::AUDIT_ADD_RULE => {
@@ -212,7 +187,7 @@ impl NsRegistry {
         // replaced by the classes' syscalls, as upstream keeps them.
         let mut data = KVec::with_capacity(payload.len(), GFP_KERNEL)?;
         data.extend_from_slice(payload, GFP_KERNEL)?;
-        rule::expand_wire_classes(&mut data, syscall_class);
+        rule::expand_wire_classes(&mut data, audit::syscall_class);
         let rule = RuleView::parse(&data).map_err(crate::errno_error)?;
         let data = &data[..rule.wire_len()];
         let result = match op {
@@ -240,18 +215,10 @@ impl NsRegistry {
     /// The `ns_list` hook: `AUDIT_NS_LIST` from the host's administrator,
     /// whom the audit core checked. Answered with a dump of every
     /// namespace with state ([`crate::dump::fill_ns_list`]).
-    pub(crate) fn ns_list(
-        &self,
-        skb: *mut bindings::sk_buff,
-        nlh: *mut bindings::nlmsghdr,
-        ack: &mut bool,
-    ) -> i32 {
-        match crate::dump::start_ns_list(skb, nlh) {
-            Ok(()) => {
-                // The dump answers instead of an ack.
-                *ack = false;
-                0
-            }
+    pub(crate) fn ns_list(&self, mut msg: NetlinkMsg<'_>) -> i32 {
+        // The dump answers instead of an ack.
+        match crate::dump::start_ns_list(&mut msg) {
+            Ok(()) => 0,
             Err(err) => err.to_errno(),
         }
     }
@@ -309,9 +276,7 @@ impl NsRegistry {
     fn set_status(
         &self,
         ns: &Arc<Namespace>,
-        skb: *mut bindings::sk_buff,
-        nlh: *mut bindings::nlmsghdr,
-        ack: &mut bool,
+        msg: &mut NetlinkMsg<'_>,
         status: &Status,
     ) -> Result<i32> {
         // The pid checks come first, so that a refused registration changes
@@ -373,7 +338,7 @@ impl NsRegistry {
             let old_pid = self.status_of(ns).pid;
             match new_pid {
                 0 => drop(ns.unregister_daemon(None)),
-                _ => self.register_daemon(ns, skb, nlh, ack)?,
+                _ => self.register_daemon(ns, msg)?,
             }
             ns.log_config_change(|out| {
                 config::setting_change(out, session(), "audit_pid", new_pid, old_pid, true)
@@ -403,23 +368,9 @@ impl NsRegistry {
         Ok(0)
     }
 
-    /// Makes the sender of `skb` the daemon of `ns`.
-    fn register_daemon(
-        &self,
-        ns: &Arc<Namespace>,
-        skb: *mut bindings::sk_buff,
-        nlh: *mut bindings::nlmsghdr,
-        ack: &mut bool,
-    ) -> Result {
-        let mut portid = 0u32;
-        // SAFETY: `skb` is the message being handled.
-        let net = unsafe { bindings::audit_ext_sender(skb, &mut portid) };
-        if net.is_null() {
-            return Err(EINVAL);
-        }
-        // SAFETY: the sender's socket keeps its network namespace live
-        // while its message is handled.
-        let net: ARef<NetNamespace> = unsafe { NetNamespace::from_ptr(net) }.into();
+    /// Makes the sender of `msg` the daemon of `ns`.
+    fn register_daemon(&self, ns: &Arc<Namespace>, msg: &mut NetlinkMsg<'_>) -> Result {
+        let (net, portid) = msg.sender()?;
         let daemon = Arc::new(
             Daemon {
                 portid,
@@ -433,11 +384,7 @@ impl NsRegistry {
         // Ack now, as upstream's auditd_set() does: records may follow at
         // once, and the daemon waits for this answer first. Nothing after
         // this can fail.
-        if *ack {
-            // SAFETY: `skb` and `nlh` are the message being handled.
-            unsafe { bindings::netlink_ack(skb, nlh, 0, core::ptr::null()) };
-            *ack = false;
-        }
+        msg.ack_now();
         // A replaced (dead) daemon goes.
         ns.install_daemon(daemon);
         Ok(())
@@ -455,10 +402,7 @@ impl NsRegistry {
         let (tgid, sessionid) = with_current(|task| (task.tgid(), task.sessionid()));
         let mut text = KVec::with_capacity(text_len + 160, GFP_KERNEL)?;
         let mut stamp = [0u8; 64];
-        // SAFETY: `stamp` is writable for its length.
-        let stamp_len =
-            unsafe { bindings::audit_ext_format_stamp(stamp.as_mut_ptr().cast(), stamp.len()) };
-        let stamp_len = usize::try_from(stamp_len).unwrap_or(0).min(stamp.len() - 1);
+        let stamp_len = audit::format_stamp(&mut stamp);
         text.extend_from_slice(&stamp[..stamp_len], GFP_KERNEL)?;
         let mut fields = crate::text::TextBuf::<96>::new();
         let _ = write!(
@@ -481,48 +425,10 @@ impl NsRegistry {
     }
 }
 
-/// Answers the request `nlh` in `skb` with one message of its type, at
-/// once: charged to the sender, and dropped if its socket is full (the
-/// sender then sees ENOBUFS), so that a sender that never reads costs
-/// nothing that is not its own.
-///
-/// An ack asked for goes first, as upstream's ack comes before the answer
-/// its thread sends: libaudit reads a request's ack, if it is the first
-/// message, before the answer, and would otherwise take this ack for the
-/// next request's.
-fn reply(
-    skb: *mut bindings::sk_buff,
-    nlh: *mut bindings::nlmsghdr,
-    ack: &mut bool,
-    payload: &[u8],
-) -> Result {
-    let size = i32::try_from(payload.len()).map_err(|_| EINVAL)?;
-    if *ack {
-        // SAFETY: `skb` and `nlh` are the message being handled.
-        unsafe { bindings::netlink_ack(skb, nlh, 0, core::ptr::null()) };
-        *ack = false;
-    }
-    // SAFETY: `nlh` is the request being handled.
-    let (seq, msg_type) = unsafe { ((*nlh).nlmsg_seq as i32, i32::from((*nlh).nlmsg_type)) };
-    // SAFETY: `skb` is the request being handled; `payload` is readable
-    // for `size` bytes.
-    let rc =
-        unsafe { bindings::audit_ext_reply(skb, seq, msg_type, payload.as_ptr().cast(), size) };
-    if rc < 0 {
-        return Err(Error::from_errno(rc));
-    }
-    Ok(())
-}
-
 /// Current's ids in the host's view, as records are written before they
 /// are translated into a namespace's.
 fn host_ids() -> bindings::audit_ext_ids {
-    let mut ids = bindings::audit_ext_ids::default();
-    // SAFETY: `init_user_ns` is a static, always live; `ids` is a local.
-    unsafe {
-        bindings::audit_ext_current_ids(core::ptr::addr_of_mut!(bindings::init_user_ns), &mut ids)
-    };
-    ids
+    audit::current_ids(UserNamespace::initial())
 }
 
 /// Who makes a change, for its `CONFIG_CHANGE` record: current's login uid
@@ -532,17 +438,6 @@ fn session() -> Session {
         auid: host_ids().loginuid,
         ses: with_current(|task| task.sessionid()),
     }
-}
-
-/// The syscalls of class `class` (`AUDIT_CLASS_*`), as the architecture
-/// registered them at boot.
-fn syscall_class(class: usize) -> Option<&'static [u32; rule::BITMASK_WORDS]> {
-    let class = u32::try_from(class).ok()?;
-    // SAFETY: a lookup in a table that is written at boot only.
-    let syscalls = unsafe { bindings::audit_ext_syscall_class(class) };
-    // SAFETY: a registered class is a static array of AUDIT_BITMASK_SIZE
-    // words, never freed.
-    (!syscalls.is_null()).then(|| unsafe { &*syscalls.cast::<[u32; rule::BITMASK_WORDS]>() })
 }
 
 impl Namespace {
@@ -566,10 +461,7 @@ impl Namespace {
             self.lose();
             return;
         };
-        // SAFETY: `text` is writable for STAMP_MAX bytes.
-        let stamp_len =
-            unsafe { bindings::audit_ext_format_stamp(text.as_mut_ptr().cast(), STAMP_MAX) };
-        let stamp_len = usize::try_from(stamp_len).unwrap_or(0).min(STAMP_MAX - 1);
+        let stamp_len = audit::format_stamp(&mut text[..STAMP_MAX]);
         let mut out = SliceSink::new(&mut text[stamp_len..]);
         if write(&mut out).is_err() {
             return;

@@ -32,12 +32,17 @@ impl AuditRecord {
         NonNull::new(ab).map(Self)
     }
 
-    /// Starts a record that joins the current task's event, if any.
-    ///
-    /// # Safety
-    ///
-    /// The caller must be allowed to sleep.
-    pub(crate) unsafe fn start_current(msg_type: u32) -> Option<Self> {
+    /// Starts a record of `msg_type` outside any event, in a context that
+    /// may sleep.
+    pub(crate) fn start_alone(msg_type: u32) -> Option<Self> {
+        // SAFETY: a null context makes a record of its own; the caller may
+        // sleep.
+        unsafe { Self::start(core::ptr::null_mut(), msg_type) }
+    }
+
+    /// Starts a record that joins the current task's event, if any, in a
+    /// context that may sleep.
+    pub(crate) fn start_current(msg_type: u32) -> Option<Self> {
         // SAFETY: `audit_context()` reads the current task's own context.
         let ctx = unsafe { bindings::audit_context() };
         // SAFETY: `ctx` is the current task's context; the caller may sleep.

@@ -4,13 +4,14 @@
 //! they decide a syscall event, a user message or a record.
 
 use crate::config::Gone;
+use crate::hooks::CurrentContext;
 use crate::namespace::Namespace;
 use crate::nsview::{self, PidView, UserNs};
 use crate::rule::{self, AtTaskCreation, EventFields, Objects, RuleMarks, RuleView};
 use crate::rule_index::{self, Wanted};
 use crate::task::{with_current, AuditTask};
 use crate::watch::{DirMarks, Tree, Watch};
-use core::{cell::OnceCell, marker::PhantomData, ptr::NonNull, sync::atomic::Ordering};
+use core::{cell::OnceCell, sync::atomic::Ordering};
 use kernel::{bindings, pid_namespace::PidNamespace, prelude::*, sync::Arc};
 
 /// One stored rule: its wire form, as `AUDIT_LIST_RULES` gives it back,
@@ -389,8 +390,7 @@ impl Namespace {
     pub(crate) fn remove_gone_rules(&self, mut log: impl FnMut(&StoredRule, Gone<'_>)) -> bool {
         // The rules are only looked through after some watch or tree on the
         // machine went, so that a flood of requests costs no scan each.
-        // SAFETY: reads a counter; any context.
-        let gone = unsafe { bindings::audit_ext_gone() };
+        let gone = crate::audit::watches_gone();
         let mut rules = self.rules.lock();
         if rules.gone_seen == gone {
             return false;
@@ -495,7 +495,7 @@ impl Namespace {
     pub(crate) fn select_event(
         &self,
         op: EventOp,
-        exit: ExitContext<'_>,
+        exit: CurrentContext<'_>,
         info: bindings::audit_ext_syscall,
     ) -> Result<Option<Selected>> {
         self.select_event_or_none(op, exit, info).transpose()
@@ -505,7 +505,7 @@ impl Namespace {
     fn select_event_or_none(
         &self,
         op: EventOp,
-        exit: ExitContext<'_>,
+        exit: CurrentContext<'_>,
         info: bindings::audit_ext_syscall,
     ) -> Option<Result<Selected>> {
         let daemon = self.listener()?;
@@ -682,14 +682,8 @@ impl<'v> TaskFields<'v> {
     }
 
     fn ids(&self) -> &bindings::audit_ext_ids {
-        self.ids.get_or_init(|| {
-            let mut ids = bindings::audit_ext_ids::default();
-            // SAFETY: the namespace is current's or an ancestor's, live
-            // while current runs, as `new`'s callers pass; `ids` is
-            // writable.
-            unsafe { bindings::audit_ext_current_ids(self.userns.as_ptr(), &mut ids) };
-            ids
-        })
+        self.ids
+            .get_or_init(|| crate::audit::current_ids(self.userns.get()))
     }
 }
 
@@ -739,7 +733,7 @@ pub(crate) struct Selected {
 pub(crate) struct SyscallEvent<'a> {
     pub(crate) info: bindings::audit_ext_syscall,
     pub(crate) task: TaskFields<'a>,
-    ctx: ExitContext<'a>,
+    ctx: CurrentContext<'a>,
     /// The namespace whose view the objects' owners are in.
     userns: UserNs,
     /// The `fstype` fields of the namespace's filesystem never rules.
@@ -755,7 +749,7 @@ impl<'a> SyscallEvent<'a> {
     /// `fstype` fields of never rules, names, as upstream's
     /// `__audit_inode()` does not record them.
     fn new(
-        ctx: ExitContext<'a>,
+        ctx: CurrentContext<'a>,
         info: bindings::audit_ext_syscall,
         userns: UserNs,
         task: TaskFields<'a>,
@@ -830,91 +824,6 @@ impl EventFields for SyscallEvent<'_> {
 
     fn sockaddr_family(&self) -> Option<u32> {
         self.ctx.sockaddr_family()
-    }
-}
-
-/// Current's audit context, in the `syscall_exit` hook.
-///
-/// # Invariants
-///
-/// Points to current's audit context, which is at the exit of its
-/// syscall or io_uring operation for `'a`.
-#[derive(Clone, Copy)]
-pub(crate) struct ExitContext<'a>(NonNull<bindings::audit_context>, PhantomData<&'a ()>);
-
-impl ExitContext<'_> {
-    /// Wraps `ctx`.
-    ///
-    /// # Safety
-    ///
-    /// `ctx` must be current's audit context, at the exit of its syscall
-    /// or io_uring operation for as long as the result is used: the
-    /// `syscall_exit` hook's argument, within the hook.
-    pub(crate) unsafe fn new(ctx: *mut bindings::audit_context) -> Option<Self> {
-        NonNull::new(ctx).map(|ctx| Self(ctx, PhantomData))
-    }
-
-    /// The raw context.
-    fn as_ptr(self) -> *mut bindings::audit_context {
-        self.0.as_ptr()
-    }
-
-    /// The objects of the event, with owners in `userns`'s view; fewer if
-    /// there is no memory for all.
-    fn objects(self, userns: UserNs) -> KVec<rule::Object> {
-        let mut objects = KVec::new();
-        let mut chunk = [bindings::audit_ext_name::default(); 8];
-        loop {
-            let skip = u32::try_from(objects.len()).unwrap_or(u32::MAX);
-            // SAFETY: by the type invariant the context is current's, at
-            // its event's exit; the namespace is current's or an
-            // ancestor's, live while current runs; `chunk` is writable
-            // for its length.
-            let filled = unsafe {
-                bindings::audit_ext_syscall_names(
-                    self.as_ptr(),
-                    userns.as_ptr(),
-                    skip,
-                    chunk.as_mut_ptr(),
-                    chunk.len() as u32,
-                )
-            } as usize;
-            for name in &chunk[..filled.min(chunk.len())] {
-                let object = rule::Object {
-                    ino: name.ino,
-                    dev_major: name.dev_major,
-                    dev_minor: name.dev_minor,
-                    rdev_major: name.rdev_major,
-                    rdev_minor: name.rdev_minor,
-                    mode: u32::from(name.mode),
-                    uid: name.uid,
-                    gid: name.gid,
-                    kind: name.type_,
-                    fs_magic: name.fs_magic as u64,
-                    hidden: name.hidden,
-                };
-                if objects.push(object, GFP_KERNEL).is_err() {
-                    return objects;
-                }
-            }
-            if filled < chunk.len() {
-                return objects;
-            }
-        }
-    }
-
-    /// Whether the syscall acts as the `AUDIT_PERM_*` bits of `mask` say.
-    fn match_perm(self, mask: u32) -> bool {
-        // SAFETY: by the type invariant the context is current's, at its
-        // event's exit.
-        unsafe { bindings::audit_ext_match_perm(self.as_ptr(), mask as i32) }
-    }
-
-    /// The family of the socket address the syscall passed, if any.
-    fn sockaddr_family(self) -> Option<u32> {
-        // SAFETY: as above.
-        let family = unsafe { bindings::audit_ext_sockaddr_family(self.as_ptr()) };
-        u32::try_from(family).ok()
     }
 }
 

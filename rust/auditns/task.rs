@@ -30,6 +30,14 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Task) -> R) -> R {
     f(kernel::current!())
 }
 
+/// Calls `f` with the initial task (PID 0, `init_task`).
+pub(crate) fn with_init_task<R>(f: impl FnOnce(&Task) -> R) -> R {
+    // SAFETY: `Task` is a transparent wrapper of `task_struct`, and
+    // `init_task` is a static task, never freed.
+    let task = unsafe { &*core::ptr::addr_of!(bindings::init_task).cast::<Task>() };
+    f(task)
+}
+
 /// Tells one process (thread group) from another for as long as the system
 /// runs: its PID in the initial PID namespace and its leader's start time,
 /// so that a later process that reuses the PID is not mistaken for it.
