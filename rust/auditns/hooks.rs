@@ -64,7 +64,7 @@ pub(crate) struct CurrentContext<'a>(
 
 impl CurrentContext<'_> {
     /// The C context, for the audit core's functions that read it.
-    pub(crate) fn as_ptr(self) -> *mut bindings::audit_context {
+    fn as_ptr(self) -> *mut bindings::audit_context {
         self.0.as_ptr()
     }
 
