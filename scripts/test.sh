@@ -87,24 +87,21 @@ test_seconds() {
 		print name, substr($0, RSTART + 1, RLENGTH - 4) }'
 }
 
-# shard_tests SHARDS SUITE TEST...: "SHARD NAME" for each test, the longest
-# first onto the shard with the least time so far; a test with no known
-# time counts 10 s.
-shard_tests() {
-	local shards=$1 suite=$2
-	shift 2
+# longest_first SUITE TEST...: the TESTs, the longest first; a test with no
+# known time counts 10 s.
+longest_first() {
+	local suite=$1
+	shift
 	printf '%s\n' "$@" | awk -v times="$(test_times "$suite")" '
 		BEGIN { n = split(times, line, "\n")
 			for (i = 1; i <= n; i++) { split(line[i], f, " "); t[f[1]] = f[2] } }
 		{ print (($1 in t) ? t[$1] : 10), $1 }' |
-		sort -k1,1nr -k2,2 | awk -v shards="$shards" '
-		{ best = 0
-		  for (i = 1; i < shards; i++) if (load[i] < load[best]) best = i
-		  load[best] += $1; print best, $2 }'
+		sort -k1,1nr -k2,2 | cut -d ' ' -f 2
 }
 
-# guest_run NAME SUITE [VM-OPTIONS...] -- TEST...: one guest runs TESTs of
-# SUITE; its output goes to $guest_logs/NAME, and, prefixed, to stdout.
+# guest_run NAME SUITE [VM-OPTIONS...] -- [--queue] TEST...: one guest runs
+# TESTs of SUITE (with --queue, first those it takes from $VM_QUEUE); its
+# output goes to $guest_logs/NAME, and, prefixed, to stdout.
 guest_run() {
 	local name=$1 suite=$2
 	shift 2
@@ -183,7 +180,7 @@ suite_report() {
 # guest_suite SUITE [VM-OPTIONS...] [-- TEST...]: the suite (or the named
 # tests of it) over GUEST_JOBS guests, then its tests that run alone.
 guest_suite() {
-	local suite=$1 dir name k shards
+	local suite=$1 dir name k
 	shift
 	local podman=
 	local -a vm_options=() tests=() tail=() parallel=() alone=() names=()
@@ -209,24 +206,20 @@ guest_suite() {
 		fi ;;
 		esac
 	done
-	shards=$GUEST_JOBS
-	[ "${#parallel[@]}" -ge "$shards" ] || shards=${#parallel[@]}
-	[ "$shards" -ge 1 ] || shards=1
-	declare -A shard_of=()
-	while read -r k name; do
-		shard_of[$name]=$k
-	done < <(shard_tests "$shards" "$suite" "${parallel[@]}")
-	for k in $(seq 0 $((shards - 1))); do
-		local -a mine=()
-		for name in "${parallel[@]}"; do
-			[ "${shard_of[$name]}" != "$k" ] || mine+=("$name")
-		done
-		[ ${#mine[@]} -gt 0 ] || [ ${#tail[@]} -gt 0 ] || continue
-		names+=("$suite-$((k + 1))")
-		# A test that starts podman may be dealt to any of them: with one,
-		# they boot with the podman image unpacked over the main one.
-		VM_EXTRA_INITRD=${podman:+$(out_dir)/initramfs-podman.cpio.gz} \
-			guest_run "$suite-$((k + 1))" "$suite" "${vm_options[@]}" -- "${mine[@]}" "${tail[@]}" &
+	# The guests share one queue of the tests, the longest first: each takes
+	# the next when it is free, so they end together however long each
+	# test takes this time (a split made beforehand from the kept times
+	# left one guest 150 s behind the other on the debug kernel).
+	local queue=$guest_logs/$suite.queue guests=$GUEST_JOBS
+	longest_first "$suite" "${parallel[@]}" >"$queue"
+	[ "${#parallel[@]}" -ge "$guests" ] || guests=${#parallel[@]}
+	[ "$guests" -ge 1 ] || [ ${#tail[@]} -eq 0 ] || guests=1
+	for k in $(seq 1 "$guests"); do
+		names+=("$suite-$k")
+		# A test that starts podman may go to any of them: with one, they
+		# boot with the podman image unpacked over the main one.
+		VM_QUEUE=$queue VM_EXTRA_INITRD=${podman:+$(out_dir)/initramfs-podman.cpio.gz} \
+			guest_run "$suite-$k" "$suite" "${vm_options[@]}" -- --queue "${tail[@]}" &
 	done
 	wait
 	if [ ${#alone[@]} -gt 0 ]; then
