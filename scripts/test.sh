@@ -87,16 +87,19 @@ test_seconds() {
 		print name, substr($0, RSTART + 1, RLENGTH - 4) }'
 }
 
-# longest_first SUITE TEST...: the TESTs, the longest first; a test with no
-# known time counts 10 s.
-longest_first() {
+# queue_order SUITE TEST...: the TESTs in the order the guests take them:
+# those named 0x-* first, in name order (they check a fresh guest: 07 reads
+# records from the kernel log, which no daemon has taken yet in this boot),
+# then the others, the longest first; a test with no known time counts 10 s.
+queue_order() {
 	local suite=$1
 	shift
 	printf '%s\n' "$@" | awk -v times="$(test_times "$suite")" '
 		BEGIN { n = split(times, line, "\n")
 			for (i = 1; i <= n; i++) { split(line[i], f, " "); t[f[1]] = f[2] } }
-		{ print (($1 in t) ? t[$1] : 10), $1 }' |
-		sort -k1,1nr -k2,2 | cut -d ' ' -f 2
+		/^0[0-9]-/ { print 0, 0, $1; next }
+		{ print 1, (($1 in t) ? t[$1] : 10), $1 }' |
+		sort -k1,1n -k2,2nr -k3,3 | cut -d ' ' -f 3
 }
 
 # guest_run NAME SUITE [VM-OPTIONS...] -- [--queue] TEST...: one guest runs
@@ -206,12 +209,12 @@ guest_suite() {
 		fi ;;
 		esac
 	done
-	# The guests share one queue of the tests, the longest first: each takes
+	# The guests share one queue of the tests (queue_order): each takes
 	# the next when it is free, so they end together however long each
 	# test takes this time (a split made beforehand from the kept times
 	# left one guest 150 s behind the other on the debug kernel).
 	local queue=$guest_logs/$suite.queue guests=$GUEST_JOBS
-	longest_first "$suite" "${parallel[@]}" >"$queue"
+	queue_order "$suite" "${parallel[@]}" >"$queue"
 	[ "${#parallel[@]}" -ge "$guests" ] || guests=${#parallel[@]}
 	[ "$guests" -ge 1 ] || [ ${#tail[@]} -eq 0 ] || guests=1
 	for k in $(seq 1 "$guests"); do
