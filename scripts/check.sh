@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Static checks: rustfmt, clippy (host crates and the module with CLIPPY=1,
-# warnings are errors), checkpatch.pl --strict on every patch, and a kernel
-# build after each patch of the series. SINCE=REV: checkpatch and builds
+# warnings are errors), checkpatch.pl --strict on every patch, a kernel
+# build after each patch of the series, the series' last patch (the policy
+# in tree) against rust/auditns/, a caller in tree for each export, and the
+# policy built in tree (the default kernel, CONFIG_AUDIT_NS=m). SINCE=REV: checkpatch and builds
 # only for the patches from the first one that changed since REV. A build
 # of a source tree that built before with the same configuration and
 # toolchain is not repeated (see kernel.sh); FULL=1 repeats every one.
@@ -24,6 +26,13 @@ clippy_host() {
 	"$CARGO" clippy --workspace --all-targets --quiet -- -D warnings &&
 		CARGO_TARGET_DIR=$AUDITNS_CACHE/fuzz-target "$CARGO" clippy --quiet \
 			--manifest-path fuzz/Cargo.toml --bins -- -D warnings
+}
+
+# The in-tree build of the policy: the default kernel has CONFIG_AUDIT_NS=m
+# (scripts/kconfig/policy.config); make test loads the out-of-tree build.
+policy_in_tree() {
+	KERNEL=default scripts/kernel.sh build &&
+		ls -l "$(KERNEL=default kernel_build_dir)/kernel/audit_ns/auditns.ko"
 }
 
 clippy_module() {
@@ -101,7 +110,10 @@ check() {
 check "rustfmt" rustfmt_all
 check "clippy (host crates)" clippy_host
 check "checkpatch --strict" checkpatch
+check "the policy patch matches rust/auditns/" scripts/policy-patch.sh --check
 check "each patch builds" each_patch_builds
+check "every export has a caller in tree" scripts/export-callers.sh
+check "the policy built in tree (CONFIG_AUDIT_NS=m)" policy_in_tree
 check "clippy (module, CLIPPY=1)" clippy_module
 [ "$failed" = 0 ] || die "make check failed"
 echo "make check: all checks passed"

@@ -75,6 +75,7 @@ kernel_variant_check() {
 # The Kconfig fragments that make up a variant, in merge order.
 kernel_fragments() {
 	echo "$AUDITNS_TOP/scripts/kconfig/auditns.config"
+	[ "$KERNEL" != default ] || echo "$AUDITNS_TOP/scripts/kconfig/policy.config"
 	[ "$KERNEL" != debug ] || echo "$AUDITNS_TOP/scripts/kconfig/debug.config"
 }
 

@@ -29,40 +29,42 @@ mod rules;
 mod task;
 mod watch;
 
-// Files shared with the host-tested `auditns-core` crate. Their items are
-// `pub` for the host crate and not all of them are used here.
+// Files shared with the host-tested `auditns-core` crate: `core/` is a link
+// to its sources here, and holds copies of them in tree (kernel/audit_ns/,
+// scripts/policy-patch.sh). Their items are `pub` for the host crate and
+// not all of them are used here.
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/config.rs"]
+#[path = "core/config.rs"]
 mod config;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/contid.rs"]
+#[path = "core/contid.rs"]
 mod contid_policy;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/errno.rs"]
+#[path = "core/errno.rs"]
 mod errno;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/nsinfo.rs"]
+#[path = "core/nsinfo.rs"]
 mod nsinfo;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/queue.rs"]
+#[path = "core/queue.rs"]
 mod queue;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/rule.rs"]
+#[path = "core/rule.rs"]
 mod rule;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/rule_index.rs"]
+#[path = "core/rule_index.rs"]
 mod rule_index;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/status.rs"]
+#[path = "core/status.rs"]
 mod status;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/text.rs"]
+#[path = "core/text.rs"]
 mod text;
 #[allow(unreachable_pub, dead_code)]
-#[path = "../auditns-core/src/translate.rs"]
+#[path = "core/translate.rs"]
 mod translate;
 #[allow(unreachable_pub)]
-#[path = "../auditns-core/src/version.rs"]
+#[path = "core/version.rs"]
 mod version;
 
 use contid::ContidRegistry;

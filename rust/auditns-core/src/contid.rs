@@ -424,7 +424,10 @@ mod tests {
             enabled: bool, capable: bool, children: bool, single: bool,
             itself: bool, descendant: bool, old_set: bool, old_owner in 0..5u8, new_owner in 0..5u8,
         ) {
-            let owner = |n| [Owner::Nobody, Owner::Writer, Owner::AncestorOfWriter, Owner::Other, Owner::Exited][usize::from(n)];
+            let owners = [
+                Owner::Nobody, Owner::Writer, Owner::AncestorOfWriter, Owner::Other, Owner::Exited,
+            ];
+            let owner = |n| owners[usize::from(n)];
             let facts = SetFacts {
                 audit_enabled: enabled,
                 writer_capable: capable,
@@ -435,13 +438,21 @@ mod tests {
                 old_contid: if old_set { 7 } else { CONTID_UNSET },
                 old_owner: owner(old_owner),
             };
-            let expected = if !enabled { Err(errno::ENOPROTOOPT) }
-                else if !capable { Err(errno::EPERM) }
-                else if children || !single { Err(errno::EBUSY) }
-                else if itself || !descendant { Err(errno::EXDEV) }
-                else if old_set && owner(old_owner) != Owner::AncestorOfWriter { Err(errno::EEXIST) }
-                else if matches!(owner(new_owner), Owner::AncestorOfWriter | Owner::Other) { Err(errno::ENOTUNIQ) }
-                else { Ok(42) };
+            let expected = if !enabled {
+                Err(errno::ENOPROTOOPT)
+            } else if !capable {
+                Err(errno::EPERM)
+            } else if children || !single {
+                Err(errno::EBUSY)
+            } else if itself || !descendant {
+                Err(errno::EXDEV)
+            } else if old_set && owner(old_owner) != Owner::AncestorOfWriter {
+                Err(errno::EEXIST)
+            } else if matches!(owner(new_owner), Owner::AncestorOfWriter | Owner::Other) {
+                Err(errno::ENOTUNIQ)
+            } else {
+                Ok(42)
+            };
             prop_assert_eq!(decide(b"42", facts, owner(new_owner)), expected);
         }
 
@@ -452,7 +463,9 @@ mod tests {
         }
 
         #[test]
-        fn never_panics_and_agrees_with_std(input in proptest::collection::vec(any::<u8>(), 0..24)) {
+        fn never_panics_and_agrees_with_std(
+            input in proptest::collection::vec(any::<u8>(), 0..24),
+        ) {
             let parsed = parse_contid(&input);
             let trimmed = input.strip_suffix(b"\n").unwrap_or(&input);
             let all_digits = !trimmed.is_empty() && trimmed.iter().all(u8::is_ascii_digit);

@@ -1769,7 +1769,9 @@ mod tests {
         }
 
         #[test]
-        fn contid_round_trip_and_match(contid in any::<u64>(), other in any::<u64>(), key_len in 0usize..=MAX_KEY_LEN) {
+        fn contid_round_trip_and_match(
+            contid in any::<u64>(), other in any::<u64>(), key_len in 0usize..=MAX_KEY_LEN,
+        ) {
             let key = [b'k'; MAX_KEY_LEN];
             let mut builder = RuleBuilder::new(list::EXIT, action::ALWAYS)
                 .syscall(OPENAT)
@@ -1796,7 +1798,9 @@ mod tests {
         }
 
         #[test]
-        fn operators_agree_with_integer_order(op in 0usize..8, left in any::<u64>(), right in any::<u64>()) {
+        fn operators_agree_with_integer_order(
+            op in 0usize..8, left in any::<u64>(), right in any::<u64>(),
+        ) {
             let ops = [
                 Op::BitMask, Op::BitTest, Op::LessThan, Op::GreaterThan,
                 Op::NotEqual, Op::Equal, Op::LessThanOrEqual, Op::GreaterThanOrEqual,

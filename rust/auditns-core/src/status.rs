@@ -96,8 +96,12 @@ impl Status {
 
     /// Reads a status from up to [`STATUS_LEN`] bytes; missing ones are zero.
     pub fn from_wire(data: &[u8]) -> Self {
-        let [mask, enabled, failure, pid, rate_limit, backlog_limit, lost, backlog, feature_bitmap, backlog_wait_time, backlog_wait_time_actual] =
-            read_words(data);
+        // rustfmt leaves the pattern on one line, past the kernel's 100 columns.
+        #[rustfmt::skip]
+        let [
+            mask, enabled, failure, pid, rate_limit, backlog_limit, lost, backlog,
+            feature_bitmap, backlog_wait_time, backlog_wait_time_actual,
+        ] = read_words(data);
         Self {
             mask,
             enabled,
@@ -227,8 +231,12 @@ impl NsStatus {
         if data.len() < NS_STATUS_LEN {
             return None;
         }
-        let [userns, parent, owner, rules, enabled, failure, pid, rate_limit, backlog_limit, lost, backlog, backlog_wait_time] =
-            read_words(data);
+        // rustfmt leaves the pattern on one line, past the kernel's 100 columns.
+        #[rustfmt::skip]
+        let [
+            userns, parent, owner, rules, enabled, failure, pid, rate_limit, backlog_limit, lost,
+            backlog, backlog_wait_time,
+        ] = read_words(data);
         Some(Self {
             userns,
             parent,
@@ -621,7 +629,9 @@ mod tests {
                 settings.enabled = ENABLED_LOCKED;
             }
             let before = settings;
-            let status = Status { mask, enabled, failure, backlog_limit: limit, ..Status::default() };
+            let status = Status {
+                mask, enabled, failure, backlog_limit: limit, ..Status::default()
+            };
             if settings.apply(&status).is_err() {
                 prop_assert_eq!(settings, before);
             }
