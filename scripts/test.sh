@@ -266,7 +266,7 @@ fi
 if [ "$what" != host ] && [ "$what" != none ]; then
 	run "bindgen layout of task_struct (KERNEL=$KERNEL)" layout
 	count "$logs/layout"
-	run "guest suite: default (module loaded, KERNEL=$KERNEL)" guest_suite default
+	run "guest suite: default (out-of-tree module loaded, KERNEL=$KERNEL)" guest_suite default
 	count "$logs/guest-default"
 	run "guest suite: no-module (patched kernel, module not loaded)" \
 		guest_suite no-module --no-module
