@@ -4,7 +4,8 @@
 # warnings are errors), checkpatch.pl --strict on every patch, a kernel
 # build after each patch of the series, the series' last patch (the policy
 # in tree) against rust/auditns/, a caller in tree for each export, and the
-# policy built in tree (the default kernel, CONFIG_AUDIT_NS=m). SINCE=REV: checkpatch and builds
+# policy built in tree (the default kernel, CONFIG_AUDIT_NS=m), and the
+# series' Rust under rustfmtcheck and clippy. SINCE=REV: checkpatch and builds
 # only for the patches from the first one that changed since REV. A build
 # of a source tree that built before with the same configuration and
 # toolchain is not repeated (see kernel.sh); FULL=1 repeats every one.
